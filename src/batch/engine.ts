@@ -1,0 +1,131 @@
+/**
+ * Runs a planned batch: every item starts as soon as the items it depends on have succeeded, with
+ * earlier answers substituted into its prompt; dependents of a failed item are not sent.
+ */
+import { Deferred, Effect } from "effect"
+import { AppConfig } from "../config/AppConfig.ts"
+import type { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
+import { type InvalidBatchError, type LlmError, UnknownProviderError } from "../domain/Errors.ts"
+import type { LlmClient } from "../llm/LlmClient.ts"
+import { modelId, resolveModel } from "../llm/providers.ts"
+import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
+import { answerQuestion } from "./answer.ts"
+import { type PlannedItem, planBatch } from "./plan.ts"
+import { substitute } from "./placeholders.ts"
+
+export interface RunOptions {
+  /** Called once per item as soon as its result is known (streaming surfaces, progress). */
+  readonly onResult?: ((result: ResultItem) => Effect.Effect<void>) | undefined
+}
+
+export const runBatch = Effect.fn("runBatch")(function*(
+  request: BatchRequest,
+  options: RunOptions = {}
+): Effect.fn.Return<BatchResponse, InvalidBatchError, AppConfig | LlmClient> {
+  const config = yield* AppConfig
+  const plan = yield* planBatch(request, { maxBatchSize: config.maxBatchSize })
+  const outcomes = new Map<number, Deferred.Deferred<ResultItem>>()
+  for (const { item } of plan) outcomes.set(item.index, Deferred.makeUnsafe<ResultItem>())
+
+  const runPlanned = (planned: PlannedItem) =>
+    Effect.gen(function*() {
+      const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
+      const failed = dependencies.find((dependency) => dependency.status === "error")
+      const requestedModel = planned.item.model ?? config.defaultModel
+      const result = failed === undefined
+        ? yield* runItem(planned.item, requestedModel, new Map(dependencies.map((d) => [d.index, d.result])))
+        : errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0)
+      yield* Deferred.succeed(outcomes.get(planned.item.index)!, result)
+      if (options.onResult) yield* options.onResult(result)
+      return result
+    })
+
+  const results = yield* Effect.forEach(plan, runPlanned, { concurrency: "unbounded" })
+  return { results: results.toSorted((a, b) => a.index - b.index) }
+})
+
+const runItem = Effect.fnUntraced(function*(
+  item: QuestionItem,
+  requestedModel: string,
+  dependencyResults: ReadonlyMap<number, unknown>
+): Effect.fn.Return<ResultItem, never, LlmClient> {
+  const started = performance.now()
+  const elapsed = () => performance.now() - started
+  const model = resolveModel(requestedModel)
+  if (model instanceof UnknownProviderError) {
+    return errorResult(item.index, requestedModel, model.message, 0, elapsed())
+  }
+  const prompt = substitute(item.question, dependencyResults)
+  if (prompt._tag === "Error") return errorResult(item.index, modelId(model), prompt.message, 0, elapsed())
+
+  const messages: Array<ChatMessage> = []
+  if (item.system) messages.push({ role: "system", content: item.system })
+  messages.push({ role: "user", content: prompt.text })
+  const request: CompletionRequest = {
+    model,
+    messages,
+    temperature: item.temperature,
+    maxTokens: item.max_tokens,
+    topP: item.top_p ?? undefined,
+    stop: item.stop === null || item.stop === undefined
+      ? undefined
+      : typeof item.stop === "string"
+      ? [item.stop]
+      : item.stop,
+    seed: item.seed ?? undefined,
+    apiBase: item.api_base ?? undefined
+  }
+  return yield* answerQuestion(request).pipe(
+    Effect.map((answer): ResultItem => ({
+      index: item.index,
+      status: "success",
+      result: answer.result,
+      error_message: null,
+      confidence: answer.confidence,
+      retry_count: answer.retryCount,
+      model: modelId(model),
+      cached: false,
+      attempts: answer.attempts,
+      latency_ms: elapsed(),
+      usage: answer.usage
+    })),
+    Effect.catch((error: LlmError) =>
+      Effect.succeed(errorResult(item.index, modelId(model), describe(error), attemptsOf(error), elapsed()))
+    )
+  )
+})
+
+const skippedPrefix = "not sent: it depends on question"
+
+/** Names the failure at the root of a chain, so long chains do not nest their messages. */
+const skippedBecause = (failed: ResultItem): string =>
+  failed.error_message?.startsWith(skippedPrefix)
+    ? failed.error_message
+    : `${skippedPrefix} ${failed.index}, which failed: ${failed.error_message}`
+
+const attemptsOf = (error: LlmError) => error._tag === "UpstreamError" ? error.attempts : 0
+
+const describe = (error: LlmError): string =>
+  error._tag === "UpstreamError" && error.attempts > 1
+    ? `${error.message} (gave up after ${error.attempts} attempts)`
+    : error.message
+
+const errorResult = (
+  index: number,
+  model: string,
+  message: string,
+  attempts: number,
+  latencyMs: number
+): ResultItem => ({
+  index,
+  status: "error",
+  result: null,
+  error_message: message,
+  confidence: null,
+  retry_count: 0,
+  model,
+  cached: false,
+  attempts,
+  latency_ms: latencyMs,
+  usage: null
+})

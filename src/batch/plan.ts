@@ -1,0 +1,96 @@
+/**
+ * Checks a batch and builds its dependency graph before any call is made: duplicate indexes,
+ * references to missing questions and cycles are the caller's errors (HTTP 400).
+ */
+import { Effect } from "effect"
+import type { BatchRequest, QuestionItem } from "../domain/Batch.ts"
+import { InvalidBatchError } from "../domain/Errors.ts"
+import { findReferences } from "./placeholders.ts"
+
+export interface PlannedItem {
+  readonly item: QuestionItem
+  /** Indexes of the items this one waits for. */
+  readonly dependsOn: ReadonlyArray<number>
+}
+
+export const planBatch = Effect.fnUntraced(function*(
+  request: BatchRequest,
+  limits: { readonly maxBatchSize: number }
+): Effect.fn.Return<ReadonlyArray<PlannedItem>, InvalidBatchError> {
+  const { questions } = request
+  const fail = (message: string) => new InvalidBatchError({ message })
+  if (questions.length === 0) return yield* fail("questions: the batch has no questions")
+  if (questions.length > limits.maxBatchSize) {
+    return yield* fail(
+      `questions: ${questions.length} questions exceed the limit of ${limits.maxBatchSize} (MAX_BATCH_SIZE)`
+    )
+  }
+
+  const positionOf = new Map<number, number>()
+  for (const [position, item] of questions.entries()) {
+    const earlier = positionOf.get(item.index)
+    if (earlier !== undefined) {
+      return yield* fail(
+        `questions[${position}].index: index ${item.index} is already used by questions[${earlier}]`
+      )
+    }
+    positionOf.set(item.index, position)
+  }
+
+  const planned: Array<PlannedItem> = []
+  let previousSequential: number | undefined
+  for (const [position, item] of questions.entries()) {
+    const dependsOn = new Set<number>()
+    if (item.method === "sequential") {
+      if (previousSequential !== undefined) dependsOn.add(previousSequential)
+      previousSequential = item.index
+    }
+    for (const reference of findReferences(item.question)) {
+      if (!positionOf.has(reference.index)) {
+        return yield* fail(
+          `questions[${position}].question: ${reference.text} refers to index ${reference.index}, ` +
+            `which is not in the batch`
+        )
+      }
+      dependsOn.add(reference.index)
+    }
+    planned.push({ item, dependsOn: [...dependsOn] })
+  }
+
+  const cycle = findCycle(planned)
+  if (cycle !== undefined) {
+    return yield* fail(`questions: dependency cycle ${cycle.map((index) => `Q${index}`).join(" → ")}`)
+  }
+  return planned
+})
+
+/** A cycle as a list of indexes (first repeated at the end), or undefined. Iterative DFS. */
+const findCycle = (items: ReadonlyArray<PlannedItem>): ReadonlyArray<number> | undefined => {
+  const edges = new Map(items.map((p) => [p.item.index, p.dependsOn]))
+  const state = new Map<number, "visiting" | "done">()
+  for (const start of edges.keys()) {
+    if (state.has(start)) continue
+    const stack: Array<{ readonly node: number; next: number }> = [{ node: start, next: 0 }]
+    state.set(start, "visiting")
+    while (stack.length > 0) {
+      const frame = stack[stack.length - 1]!
+      const deps = edges.get(frame.node) ?? []
+      if (frame.next >= deps.length) {
+        state.set(frame.node, "done")
+        stack.pop()
+        continue
+      }
+      const dep = deps[frame.next++]!
+      const seen = state.get(dep)
+      if (seen === "visiting") {
+        const path = stack.map((f) => f.node)
+        return [...path.slice(path.indexOf(dep)), dep]
+      }
+      if (seen === undefined) {
+        state.set(dep, "visiting")
+        stack.push({ node: dep, next: 0 })
+      }
+    }
+  }
+  return undefined
+}

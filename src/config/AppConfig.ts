@@ -1,0 +1,85 @@
+/**
+ * Every environment variable the service reads, read once at startup. Secrets are `Redacted`.
+ * Tests provide their own `ConfigProvider` instead of touching `process.env`.
+ */
+import { Config, Context, Layer, Option, Redacted, Schema } from "effect"
+import { type ProviderName, providerNames, providers } from "../llm/providers.ts"
+
+export interface ProviderSettings {
+  readonly baseUrl: string
+  readonly apiKey: Option.Option<Redacted.Redacted<string>>
+  /** The variable a user should set when the key is missing. */
+  readonly keyVariable: string | undefined
+}
+
+export interface AppConfigShape {
+  readonly host: string
+  readonly port: number
+  readonly llmConcurrency: number
+  readonly llmMaxRetries: number
+  readonly llmTimeoutMs: number
+  readonly llmRetryBaseDelayMs: number
+  readonly validationMaxRetries: number
+  readonly defaultModel: string
+  readonly maxBatchSize: number
+  readonly maxBodyBytes: number
+  /** Origins a per-question `api_base` may point at and still receive the provider key. */
+  readonly allowedApiBases: ReadonlyArray<string>
+  readonly providers: Readonly<Record<ProviderName, ProviderSettings>>
+}
+
+const positiveInt = (name: string, fallback: number) =>
+  Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), name).pipe(Config.withDefault(fallback))
+
+const nonNegativeInt = (name: string, fallback: number) =>
+  Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(0)), name).pipe(Config.withDefault(fallback))
+
+/** The first of several variables that is set (e.g. PERPLEXITYAI_API_KEY, then PERPLEXITY_API_KEY). */
+const firstOf = <A>(names: ReadonlyArray<string>, read: (name: string) => Config.Config<A>) =>
+  names.reduce<Config.Config<Option.Option<A>>>(
+    (acc, name) => acc.pipe(Config.flatMap((found) => Option.isSome(found) ? Config.succeed(found) : Config.option(read(name)))),
+    Config.succeed(Option.none())
+  )
+
+const providerSettings = (name: ProviderName): Config.Config<ProviderSettings> => {
+  const spec = providers[name]
+  return Config.all({
+    baseUrl: firstOf(spec.baseUrlVariables, Config.NonEmptyString).pipe(
+      Config.map(Option.getOrElse(() => spec.defaultBaseUrl))
+    ),
+    apiKey: firstOf(spec.keyVariables, Config.Redacted).pipe(
+      Config.map(Option.filter((key) => Redacted.value(key).length > 0))
+    ),
+    keyVariable: Config.succeed(spec.keyVariables[0])
+  })
+}
+
+/** `https://host:port/anything` → `https://host:port`; a value that is not a URL is kept as written. */
+const toOrigin = (entry: string) => URL.canParse(entry) ? new URL(entry).origin : entry
+
+export const appConfig: Config.Config<AppConfigShape> = Config.all({
+  host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
+  port: Config.Port("PORT").pipe(Config.withDefault(8000)),
+  llmConcurrency: positiveInt("LLM_CONCURRENCY", 64),
+  llmMaxRetries: nonNegativeInt("LLM_MAX_RETRIES", 3),
+  llmTimeoutMs: positiveInt("LLM_TIMEOUT_MS", 60_000),
+  llmRetryBaseDelayMs: positiveInt("LLM_RETRY_BASE_DELAY_MS", 500),
+  validationMaxRetries: nonNegativeInt("VALIDATION_MAX_RETRIES", 3),
+  defaultModel: Config.NonEmptyString("DEFAULT_MODEL").pipe(Config.withDefault("openai/gpt-4o-mini")),
+  maxBatchSize: positiveInt("MAX_BATCH_SIZE", 1000),
+  maxBodyBytes: positiveInt("MAX_BODY_BYTES", 2 * 1024 * 1024),
+  allowedApiBases: Config.String("ALLOWED_API_BASES").pipe(
+    Config.withDefault(""),
+    Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
+  ),
+  providers: Config.all(
+    Object.fromEntries(providerNames.map((name) => [name, providerSettings(name)])) as {
+      [K in ProviderName]: Config.Config<ProviderSettings>
+    }
+  )
+})
+
+export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("llm-batch/AppConfig") {
+  /** Reads the environment (or whatever `ConfigProvider` is current). */
+  static readonly layer = Layer.effect(AppConfig, appConfig)
+}

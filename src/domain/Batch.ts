@@ -1,0 +1,80 @@
+/**
+ * The public contract of POST /ask: one Schema per shape, shared by HTTP, RPC, MCP and the CLI.
+ * Field names and defaults follow SPEC.md exactly.
+ */
+import { Effect, Schema } from "effect"
+
+const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(value: S["Type"]) =>
+  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+
+/** Optional input field; `null` is accepted as "not given", as the original service did. */
+const optionalField = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
+
+export const Method = Schema.Literals(["concurrent", "sequential"]).annotate({
+  description: "`sequential` items run in request order, each after the previous sequential one"
+})
+export type Method = typeof Method.Type
+
+export const ValidationStrategy = Schema.Literals(["pydantic", "schema", "json", "none"]).annotate({
+  description: "`schema` (alias `pydantic`) validates against response_model/response_schema; `json` any JSON; `none` raw text"
+})
+export type ValidationStrategy = typeof ValidationStrategy.Type
+
+const Temperature = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 2 }))
+const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
+const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
+
+export const QuestionItem = Schema.Struct({
+  index: Schema.Int.annotate({ description: "Unique within the batch; results are sorted by it" }),
+  question: Schema.NonEmptyString.annotate({
+    description: "The prompt. `{Q<n>_result}` is replaced by item n's answer (and makes this item wait for it)"
+  }),
+  method: Method.pipe(withDefault<typeof Method>("concurrent")),
+  model: optionalField(Schema.NonEmptyString.annotate({ description: "`provider/model`, e.g. openai/gpt-4o-mini" })),
+  system: optionalField(Schema.String.annotate({ description: "System prompt" })),
+  validation_strategy: ValidationStrategy.pipe(withDefault<typeof ValidationStrategy>("pydantic")),
+  response_model: optionalField(Schema.NonEmptyString.annotate({ description: "Name of a registered response schema" })),
+  response_schema: optionalField(
+    Schema.Record(Schema.String, Schema.Unknown).annotate({ description: "Inline JSON Schema the answer must match" })
+  ),
+  temperature: Temperature.pipe(withDefault<typeof Temperature>(0.2)),
+  max_tokens: PositiveInt.pipe(withDefault<typeof PositiveInt>(1000)),
+  top_p: optionalField(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  stop: optionalField(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
+  seed: optionalField(Schema.Int),
+  api_base: optionalField(Schema.NonEmptyString.annotate({ description: "Per-question provider base URL" })),
+  cache: Schema.Boolean.pipe(withDefault<typeof Schema.Boolean>(true)),
+  max_validation_retries: optionalField(NonNegativeInt)
+})
+export type QuestionItem = typeof QuestionItem.Type
+
+export const BatchRequest = Schema.Struct({
+  questions: Schema.Array(QuestionItem).annotate({ description: "The questions of the batch" })
+})
+export type BatchRequest = typeof BatchRequest.Type
+
+export const Usage = Schema.Struct({
+  prompt_tokens: NonNegativeInt,
+  completion_tokens: NonNegativeInt
+})
+export type Usage = typeof Usage.Type
+
+export const ResultItem = Schema.Struct({
+  index: Schema.Int,
+  status: Schema.Literals(["success", "error"]),
+  result: Schema.NullOr(Schema.Json),
+  error_message: Schema.NullOr(Schema.String),
+  confidence: Schema.NullOr(Schema.Number),
+  retry_count: NonNegativeInt,
+  model: Schema.String,
+  cached: Schema.Boolean,
+  attempts: NonNegativeInt,
+  latency_ms: Schema.Number,
+  usage: Schema.NullOr(Usage)
+})
+export type ResultItem = typeof ResultItem.Type
+
+export const BatchResponse = Schema.Struct({
+  results: Schema.Array(ResultItem)
+})
+export type BatchResponse = typeof BatchResponse.Type

@@ -1,0 +1,40 @@
+/** Tagged errors. Each message says what failed and what the user can do about it. */
+import { Schema } from "effect"
+
+/** The request as a whole is unusable (HTTP 400); `message` names the field path. */
+export class InvalidBatchError extends Schema.TaggedError<InvalidBatchError>()("InvalidBatchError", {
+  message: Schema.String
+}) {}
+
+/** A provider call failed after the transport retries gave up (or was not retryable). */
+export class UpstreamError extends Schema.TaggedError<UpstreamError>()("UpstreamError", {
+  provider: Schema.String,
+  status: Schema.optional(Schema.Number),
+  message: Schema.String,
+  retryable: Schema.Boolean,
+  /** Milliseconds the provider asked us to wait (Retry-After / retry-after-ms). */
+  retryAfterMs: Schema.optional(Schema.Number),
+  /** Upstream calls made, including this failed one. */
+  attempts: Schema.Number
+}) {}
+
+export class MissingApiKeyError extends Schema.TaggedError<MissingApiKeyError>()("MissingApiKeyError", {
+  provider: Schema.String,
+  variable: Schema.String
+}) {
+  override get message() {
+    return `No API key for provider '${this.provider}': set ${this.variable} in the service's environment`
+  }
+}
+
+export class UnknownProviderError extends Schema.TaggedError<UnknownProviderError>()("UnknownProviderError", {
+  model: Schema.String,
+  known: Schema.Array(Schema.String)
+}) {
+  override get message() {
+    return `Cannot tell the provider of model '${this.model}': write it as provider/model, ` +
+      `with provider one of ${this.known.join(", ")}`
+  }
+}
+
+export type LlmError = UpstreamError | MissingApiKeyError | UnknownProviderError

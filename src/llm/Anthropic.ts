@@ -1,0 +1,47 @@
+/**
+ * One Messages API call through `@anthropic-ai/sdk`. The current Messages API has no sampling
+ * parameters (temperature/top_p were deprecated and removed from the SDK), so they are not sent.
+ */
+import Anthropic from "@anthropic-ai/sdk"
+import { Effect } from "effect"
+import type { UpstreamError } from "../domain/Errors.ts"
+import { ClientPool } from "./clientPool.ts"
+import { toUpstreamError } from "./sdkErrors.ts"
+import type { Completion, CompletionRequest, Target } from "./types.ts"
+
+export const makeAnthropic = () => {
+  const pool = new ClientPool(
+    (target: Target) =>
+      new Anthropic({
+        apiKey: target.apiKey ?? null,
+        baseURL: target.baseUrl,
+        maxRetries: 0,
+        timeout: target.timeoutMs
+      })
+  )
+
+  return (request: CompletionRequest, target: Target): Effect.Effect<Completion, UpstreamError> => {
+    const client = pool.get("anthropic", target)
+    const system = request.messages.filter((m) => m.role === "system").map((m) => m.content).join("\n\n")
+    const messages = request.messages.flatMap((m) =>
+      m.role === "system" ? [] : [{ role: m.role, content: m.content }]
+    )
+    return Effect.tryPromise({
+      try: (signal) =>
+        client.messages.create({
+          model: request.model.name,
+          max_tokens: request.maxTokens,
+          messages,
+          stream: false,
+          ...(system === "" ? {} : { system }),
+          ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] })
+        }, { signal }),
+      catch: toUpstreamError("anthropic", Anthropic)
+    }).pipe(Effect.map((message): Completion => ({
+      text: message.content.flatMap((block) => block.type === "text" ? [block.text] : []).join(""),
+      usage: { prompt_tokens: message.usage.input_tokens, completion_tokens: message.usage.output_tokens },
+      finishReason: message.stop_reason,
+      confidence: null
+    })))
+  }
+}

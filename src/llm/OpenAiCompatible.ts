@@ -1,0 +1,58 @@
+/** One chat-completions call through the `openai` SDK: OpenAI and every OpenAI-compatible provider. */
+import { Effect } from "effect"
+import OpenAI from "openai"
+import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions"
+import type { UpstreamError } from "../domain/Errors.ts"
+import { ClientPool } from "./clientPool.ts"
+import { isReasoningModel, providers } from "./providers.ts"
+import { toUpstreamError } from "./sdkErrors.ts"
+import { type Completion, type CompletionRequest, confidenceFromLogprobs, type Target } from "./types.ts"
+
+/** Keyless providers (Ollama, local servers) still need a non-empty string for the SDK. */
+const noKey = "no-key"
+
+export const makeOpenAiCompatible = () => {
+  const pool = new ClientPool(
+    (target: Target) =>
+      new OpenAI({
+        apiKey: target.apiKey ?? noKey,
+        baseURL: target.baseUrl,
+        maxRetries: 0,
+        timeout: target.timeoutMs
+      })
+  )
+
+  return (request: CompletionRequest, target: Target): Effect.Effect<Completion, UpstreamError> => {
+    const { provider, name } = request.model
+    const client = pool.get(provider, target)
+    const reasoning = provider === "openai" && isReasoningModel(name)
+    const body: ChatCompletionCreateParamsNonStreaming = {
+      model: name,
+      messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
+      // OpenAI's reasoning models reject sampling parameters and the old max_tokens name.
+      ...(reasoning
+        ? { max_completion_tokens: request.maxTokens }
+        : { temperature: request.temperature, max_tokens: request.maxTokens }),
+      ...(request.topP === undefined || reasoning ? {} : { top_p: request.topP }),
+      ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
+      ...(request.seed === undefined ? {} : { seed: request.seed }),
+      ...(providers[provider].logprobs && !reasoning ? { logprobs: true } : {})
+    }
+    return Effect.tryPromise({
+      try: (signal) => client.chat.completions.create(body, { signal }),
+      catch: toUpstreamError(provider, OpenAI)
+    }).pipe(Effect.map((response): Completion => {
+      const choice = response.choices[0]
+      const logprobs = choice?.logprobs?.content?.map((token) => token.logprob) ?? []
+      return {
+        text: choice?.message.content ?? "",
+        usage: response.usage
+          ? { prompt_tokens: response.usage.prompt_tokens, completion_tokens: response.usage.completion_tokens }
+          : null,
+        finishReason: choice?.finish_reason ?? null,
+        confidence: confidenceFromLogprobs(logprobs)
+      }
+    }))
+  }
+}
+

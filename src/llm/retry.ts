@@ -1,0 +1,41 @@
+/**
+ * The transport retry policy: exponential backoff with jitter for transient failures only,
+ * honouring the provider's Retry-After. It is the only retry loop (the SDKs' own are off).
+ */
+import { Duration, Effect, Schedule } from "effect"
+import type { LlmError } from "../domain/Errors.ts"
+
+/** Statuses worth another attempt (SPEC: Retries). 529 is Anthropic's "overloaded". */
+const transientStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529])
+
+export const isTransientStatus = (status: number): boolean => transientStatuses.has(status)
+
+/** Longest wait we accept from a Retry-After header; a provider asking for more gets this. */
+export const retryAfterCapMs = 30_000
+
+/** Reads `retry-after-ms` (OpenAI) or `retry-after` (seconds or an HTTP date), in ms. */
+export const retryAfterMs = (headers: Headers | undefined, now = Date.now()): number | undefined => {
+  if (headers === undefined) return undefined
+  const ms = Number.parseFloat(headers.get("retry-after-ms") ?? "")
+  if (Number.isFinite(ms) && ms >= 0) return ms
+  const value = headers.get("retry-after")
+  if (value === null) return undefined
+  const seconds = Number.parseFloat(value)
+  if (Number.isFinite(seconds) && seconds >= 0) return seconds * 1000
+  const date = Date.parse(value)
+  return Number.isFinite(date) ? Math.max(0, date - now) : undefined
+}
+
+const isRetryable = (error: LlmError): boolean => error._tag === "UpstreamError" && error.retryable
+
+export const transportSchedule = (options: { readonly maxRetries: number; readonly baseDelayMs: number }) =>
+  Schedule.exponential(Duration.millis(options.baseDelayMs)).pipe(
+    Schedule.jittered,
+    Schedule.setInputType<LlmError>(),
+    Schedule.while(({ input, attempt }) => isRetryable(input) && attempt <= options.maxRetries),
+    Schedule.modifyDelay(({ input, duration }) => {
+      const asked = input._tag === "UpstreamError" ? input.retryAfterMs : undefined
+      const millis = asked === undefined ? Duration.toMillis(duration) : asked
+      return Effect.succeed(Duration.millis(Math.min(millis, retryAfterCapMs)))
+    })
+  )
