@@ -59,7 +59,10 @@ const toOrigin = (entry: string) => URL.canParse(entry) ? new URL(entry).origin 
 
 export const appConfig: Config.Config<AppConfigShape> = Config.all({
   host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
-  port: Config.Port("PORT").pipe(Config.withDefault(8000)),
+  // 0 picks a free port (tests).
+  port: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 })), "PORT").pipe(
+    Config.withDefault(8000)
+  ),
   llmConcurrency: positiveInt("LLM_CONCURRENCY", 64),
   llmMaxRetries: nonNegativeInt("LLM_MAX_RETRIES", 3),
   llmTimeoutMs: positiveInt("LLM_TIMEOUT_MS", 60_000),

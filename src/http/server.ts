@@ -21,4 +21,4 @@ export const HttpServerLayer = HttpRouter.serve(routes, {
         )
       )
     )
-}).pipe(Layer.provide(listen))
+}).pipe(Layer.provideMerge(listen))

@@ -1,0 +1,130 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import type { BatchResponse } from "../../src/domain/Batch.ts"
+import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { TestServer } from "../support/TestServer.ts"
+
+const ask = (body: unknown) =>
+  Effect.gen(function*() {
+    const server = yield* TestServer
+    const answer = yield* server.post("/ask", body)
+    expect(answer.status).toBe(200)
+    return answer.body as BatchResponse
+  })
+
+describe("POST /ask", () => {
+  it.live("runs the original example batch: a sequential chain embedding Q1 and a concurrent question", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("capital of France", { text: "Paris" })
+      const response = yield* ask({
+        questions: [
+          { index: 3, question: "What is 2 + 2?", method: "concurrent" },
+          { index: 1, question: "What is the capital of France?", method: "sequential" },
+          { index: 2, question: "What is the population of {Q1_result}?", method: "sequential" }
+        ]
+      })
+      expect(response.results.map((r) => [r.index, r.status])).toEqual([[1, "success"], [2, "success"], [
+        3,
+        "success"
+      ]])
+      expect(response.results[0]!.result).toBe("Paris")
+      expect(upstream.callsFor("population")[0]!.prompt).toBe("What is the population of Paris?")
+      expect(response.results[1]!).toMatchObject({
+        model: "openai/gpt-4o-mini",
+        cached: false,
+        attempts: 1,
+        retry_count: 0,
+        usage: { prompt_tokens: 10, completion_tokens: 5 }
+      })
+      expect(response.results[1]!.latency_ms).toBeGreaterThan(0)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("runs 50 independent questions in parallel", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("slow", { delayMs: 300 })
+      const started = Date.now()
+      const response = yield* ask({
+        questions: Array.from({ length: 50 }, (_, i) => ({ index: i, question: `slow question ${i}` }))
+      })
+      const elapsed = Date.now() - started
+      expect(response.results.every((r) => r.status === "success")).toBe(true)
+      expect(upstream.peakInFlight).toBe(50)
+      // Serially this would take 15 s; generous bound so a loaded CI machine does not flake.
+      expect(elapsed).toBeLessThan(5_000)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("never lets more than LLM_CONCURRENCY calls be in flight", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("q", { delayMs: 50 })
+      const response = yield* ask({
+        questions: Array.from({ length: 20 }, (_, i) => ({ index: i, question: `q ${i}` }))
+      })
+      expect(response.results.every((r) => r.status === "success")).toBe(true)
+      expect(upstream.peakInFlight).toBe(4)
+    }).pipe(Effect.provide(TestServer.layer({ LLM_CONCURRENCY: "4" }))))
+
+  it.live("never overlaps the calls of a sequential chain", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("step", { delayMs: 40 })
+      const response = yield* ask({
+        questions: Array.from({ length: 5 }, (_, i) => ({ index: i + 1, question: `step ${i + 1}`, method: "sequential" }))
+      })
+      expect(response.results.every((r) => r.status === "success")).toBe(true)
+      expect(upstream.peakInFlight).toBe(1)
+      expect(upstream.requests.map((r) => r.prompt)).toEqual(["step 1", "step 2", "step 3", "step 4", "step 5"])
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("waits for a referenced concurrent question and substitutes its answer", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("first", { text: "alpha", delayMs: 100 })
+      const response = yield* ask({
+        questions: [
+          { index: 1, question: "first" },
+          { index: 2, question: "second uses {Q1_result} and {Q1_result}" }
+        ]
+      })
+      expect(response.results[1]!.status).toBe("success")
+      expect(upstream.callsFor("second")[0]!.prompt).toBe("second uses alpha and alpha")
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("sends a system prompt and the sampling parameters through", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      yield* ask({
+        questions: [{
+          index: 1,
+          question: "hello",
+          system: "be brief",
+          temperature: 0.7,
+          max_tokens: 50,
+          top_p: 0.9,
+          stop: "END",
+          seed: 7
+        }]
+      })
+      const body = upstream.requests[0]!.body
+      expect(body).toMatchObject({
+        model: "gpt-4o-mini",
+        temperature: 0.7,
+        max_tokens: 50,
+        top_p: 0.9,
+        stop: ["END"],
+        seed: 7,
+        messages: [{ role: "system", content: "be brief" }, { role: "user", content: "hello" }]
+      })
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("reports confidence from the provider's log-probabilities", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("sure?", { text: "yes", logprobs: [Math.log(0.5), Math.log(0.5)] })
+      const response = yield* ask({ questions: [{ index: 1, question: "sure?" }] })
+      expect(upstream.requests[0]!.body.logprobs).toBe(true)
+      expect(response.results[0]!.confidence).toBeCloseTo(0.5, 6)
+    }).pipe(Effect.provide(TestServer.layer())))
+})

@@ -1,0 +1,182 @@
+/**
+ * A fake LLM provider on loopback that speaks the OpenAI chat-completions and Anthropic messages
+ * wire formats. Tests script its answers and faults per prompt and read back what it received.
+ */
+import { Context, Effect, Layer } from "effect"
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
+import type { AddressInfo } from "node:net"
+
+export interface Step {
+  /** HTTP status to answer with (default 200). Non-2xx answers carry an error body. */
+  readonly status?: number
+  readonly headers?: Readonly<Record<string, string>>
+  /** The assistant text for a 200 (default: `answer to: <last user message>`). */
+  readonly text?: string
+  /** Per-token log-probabilities to return (OpenAI format). */
+  readonly logprobs?: ReadonlyArray<number>
+  readonly delayMs?: number
+  /** Destroy the socket instead of answering. */
+  readonly reset?: boolean
+  /** Send this string as the body verbatim (malformed JSON). */
+  readonly raw?: string
+}
+
+export interface ReceivedRequest {
+  readonly protocol: "openai" | "anthropic"
+  readonly path: string
+  readonly headers: Readonly<Record<string, string | Array<string> | undefined>>
+  readonly body: Record<string, unknown>
+  /** The last user message's text. */
+  readonly prompt: string
+  /** Every message's text, system prompt first. */
+  readonly allText: string
+}
+
+interface Rule {
+  readonly match: string
+  readonly steps: Array<Step>
+  /** Repeat the last step forever once the others are used. */
+  readonly repeatLast: boolean
+}
+
+const messageText = (content: unknown): string =>
+  typeof content === "string"
+    ? content
+    : Array.isArray(content)
+    ? content.map((part) => (typeof part?.text === "string" ? part.text : "")).join("")
+    : ""
+
+export class FakeUpstreamState {
+  readonly requests: Array<ReceivedRequest> = []
+  private readonly rules: Array<Rule> = []
+  private inFlightNow = 0
+  peakInFlight = 0
+  url = ""
+
+  /** The next requests whose prompt contains `match` get these steps, in order. */
+  script(match: string, ...steps: ReadonlyArray<Step>): void {
+    this.rules.push({ match, steps: [...steps], repeatLast: false })
+  }
+
+  /** Every request whose prompt contains `match` gets this step, forever. */
+  always(match: string, step: Step): void {
+    this.rules.push({ match, steps: [step], repeatLast: true })
+  }
+
+  callsFor(match: string): ReadonlyArray<ReceivedRequest> {
+    return this.requests.filter((r) => r.prompt.includes(match))
+  }
+
+  private nextStep(prompt: string): Step {
+    const rule = this.rules.find((r) => r.steps.length > 0 && prompt.includes(r.match))
+    if (rule === undefined) return {}
+    return rule.repeatLast && rule.steps.length === 1 ? rule.steps[0]! : rule.steps.shift()!
+  }
+
+  async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Array<Buffer> = []
+    for await (const chunk of req) chunks.push(chunk as Buffer)
+    const path = req.url ?? "/"
+    const protocol = path.endsWith("/messages") ? "anthropic" : "openai"
+    let body: Record<string, unknown>
+    try {
+      body = JSON.parse(Buffer.concat(chunks).toString("utf8"))
+    } catch {
+      res.writeHead(400).end("fake upstream: body is not JSON")
+      return
+    }
+    const messages = Array.isArray(body.messages) ? body.messages : []
+    const userMessages = messages.filter((m: { role?: string }) => m.role === "user")
+    const prompt = messageText(userMessages.at(-1)?.content)
+    const system = typeof body.system === "string" ? body.system : ""
+    const allText = [system, ...messages.map((m: { content?: unknown }) => messageText(m.content))].join("\n")
+    this.requests.push({ protocol, path, headers: req.headers, body, prompt, allText })
+
+    const step = this.nextStep(prompt)
+    this.inFlightNow += 1
+    this.peakInFlight = Math.max(this.peakInFlight, this.inFlightNow)
+    try {
+      if (step.delayMs) await new Promise((resolve) => setTimeout(resolve, step.delayMs))
+      if (step.reset) {
+        req.socket.destroy()
+        return
+      }
+      const status = step.status ?? 200
+      const headers = { "content-type": "application/json", ...step.headers }
+      if (step.raw !== undefined) {
+        res.writeHead(status, headers).end(step.raw)
+      } else if (status !== 200) {
+        res.writeHead(status, headers).end(JSON.stringify(errorBody(protocol, status)))
+      } else {
+        const text = step.text ?? `answer to: ${prompt}`
+        const model = String(body.model)
+        res.writeHead(200, headers).end(JSON.stringify(
+          protocol === "anthropic" ? anthropicAnswer(model, text) : openAiAnswer(model, text, step.logprobs)
+        ))
+      }
+    } finally {
+      this.inFlightNow -= 1
+    }
+  }
+}
+
+const errorBody = (protocol: "openai" | "anthropic", status: number) =>
+  protocol === "anthropic"
+    ? { type: "error", error: { type: "api_error", message: `fake error ${status}` } }
+    : { error: { message: `fake error ${status}`, type: "server_error", code: null } }
+
+const openAiAnswer = (model: string, text: string, logprobs: ReadonlyArray<number> | undefined) => ({
+  id: "chatcmpl-fake",
+  object: "chat.completion",
+  created: 0,
+  model,
+  choices: [{
+    index: 0,
+    message: { role: "assistant", content: text },
+    finish_reason: "stop",
+    logprobs: logprobs
+      ? { content: logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, bytes: null, top_logprobs: [] })) }
+      : null
+  }],
+  usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
+})
+
+const anthropicAnswer = (model: string, text: string) => ({
+  id: "msg_fake",
+  type: "message",
+  role: "assistant",
+  model,
+  content: [{ type: "text", text }],
+  stop_reason: "end_turn",
+  stop_sequence: null,
+  usage: { input_tokens: 12, output_tokens: 6 }
+})
+
+export class FakeUpstream extends Context.Service<FakeUpstream, FakeUpstreamState>()("test/FakeUpstream") {
+  /** A fresh fake per use, listening on a free loopback port. */
+  static readonly layer = Layer.effect(
+    FakeUpstream,
+    Effect.acquireRelease(
+      Effect.promise(() => {
+        const state = new FakeUpstreamState()
+        const server = createServer((req, res) => {
+          state.handle(req, res).catch(() => res.destroy())
+        })
+        return new Promise<{ state: FakeUpstreamState; close: () => Promise<void> }>((resolve) => {
+          server.listen(0, "127.0.0.1", () => {
+            state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+            resolve({
+              state,
+              close: () =>
+                new Promise((done) => {
+                  server.closeAllConnections()
+                  server.close(() => done())
+                })
+            })
+          })
+        })
+      }),
+      ({ close }) => Effect.promise(close)
+    ).pipe(Effect.map(({ state }) => state))
+  )
+}
