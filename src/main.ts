@@ -1,6 +1,10 @@
 /** Entry point of `pnpm start`: the HTTP service on its configured (or embedded default) services. */
 import { NodeRuntime } from "@effect/platform-node"
-import { Layer } from "effect"
+import { Cause, Exit, Layer, Runtime } from "effect"
 import { AppLayer } from "./app.ts"
 
-Layer.launch(AppLayer).pipe(NodeRuntime.runMain)
+/** SIGTERM/SIGINT interrupt the server after in-flight requests finish: that is a clean exit. */
+export const teardown: Runtime.Teardown = (exit, onExit) =>
+  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
+
+Layer.launch(AppLayer).pipe(NodeRuntime.runMain({ teardown }))

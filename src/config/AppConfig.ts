@@ -2,7 +2,7 @@
  * Every environment variable the service reads, read once at startup. Secrets are `Redacted`.
  * Tests provide their own `ConfigProvider` instead of touching `process.env`.
  */
-import { Config, Context, Layer, Option, Redacted, Schema } from "effect"
+import { Config, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
 import { type ProviderName, providerNames, providers } from "../llm/providers.ts"
 
 export interface ProviderSettings {
@@ -14,6 +14,7 @@ export interface ProviderSettings {
 
 export interface AppConfigShape {
   readonly host: string
+  readonly logLevel: LogLevel.LogLevel
   readonly port: number
   readonly llmConcurrency: number
   readonly llmMaxRetries: number
@@ -59,6 +60,7 @@ const toOrigin = (entry: string) => URL.canParse(entry) ? new URL(entry).origin 
 
 export const appConfig: Config.Config<AppConfigShape> = Config.all({
   host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
+  logLevel: Config.LogLevel("LOG_LEVEL").pipe(Config.withDefault<LogLevel.LogLevel>("Info")),
   // 0 picks a free port (tests).
   port: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: 65535 })), "PORT").pipe(
     Config.withDefault(8000)

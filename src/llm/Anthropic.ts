@@ -13,7 +13,11 @@ export const makeAnthropic = () => {
   const pool = new ClientPool(
     (target: Target) =>
       new Anthropic({
+        // Explicit nulls: the SDK would otherwise pick up ANTHROPIC_AUTH_TOKEN and friends from
+        // the environment and send them where a keyless call was meant to go.
         apiKey: target.apiKey ?? null,
+        authToken: null,
+        ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null, "x-api-key": null } } : {}),
         baseURL: target.baseUrl,
         maxRetries: 0,
         timeout: target.timeoutMs

@@ -8,7 +8,10 @@ import { isReasoningModel, providers } from "./providers.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
 import { type Completion, type CompletionRequest, confidenceFromLogprobs, type Target } from "./types.ts"
 
-/** Keyless providers (Ollama, local servers) still need a non-empty string for the SDK. */
+/**
+ * Keyless calls (Ollama, untrusted api_base) pass a placeholder so the SDK neither throws nor reads
+ * OPENAI_API_KEY from the environment, and drop the Authorization header it would build from it.
+ */
 const noKey = "no-key"
 
 export const makeOpenAiCompatible = () => {
@@ -16,6 +19,7 @@ export const makeOpenAiCompatible = () => {
     (target: Target) =>
       new OpenAI({
         apiKey: target.apiKey ?? noKey,
+        ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
         baseURL: target.baseUrl,
         maxRetries: 0,
         timeout: target.timeoutMs

@@ -152,31 +152,31 @@ const anthropicAnswer = (model: string, text: string) => ({
   usage: { input_tokens: 12, output_tokens: 6 }
 })
 
+/** Starts a fake on a free loopback port for the current scope (for a second upstream in a test). */
+export const startFakeUpstream = Effect.acquireRelease(
+  Effect.promise(() => {
+    const state = new FakeUpstreamState()
+    const server = createServer((req, res) => {
+      state.handle(req, res).catch(() => res.destroy())
+    })
+    return new Promise<{ state: FakeUpstreamState; close: () => Promise<void> }>((resolve) => {
+      server.listen(0, "127.0.0.1", () => {
+        state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+        resolve({
+          state,
+          close: () =>
+            new Promise((done) => {
+              server.closeAllConnections()
+              server.close(() => done())
+            })
+        })
+      })
+    })
+  }),
+  ({ close }) => Effect.promise(close)
+).pipe(Effect.map(({ state }) => state))
+
 export class FakeUpstream extends Context.Service<FakeUpstream, FakeUpstreamState>()("test/FakeUpstream") {
   /** A fresh fake per use, listening on a free loopback port. */
-  static readonly layer = Layer.effect(
-    FakeUpstream,
-    Effect.acquireRelease(
-      Effect.promise(() => {
-        const state = new FakeUpstreamState()
-        const server = createServer((req, res) => {
-          state.handle(req, res).catch(() => res.destroy())
-        })
-        return new Promise<{ state: FakeUpstreamState; close: () => Promise<void> }>((resolve) => {
-          server.listen(0, "127.0.0.1", () => {
-            state.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-            resolve({
-              state,
-              close: () =>
-                new Promise((done) => {
-                  server.closeAllConnections()
-                  server.close(() => done())
-                })
-            })
-          })
-        })
-      }),
-      ({ close }) => Effect.promise(close)
-    ).pipe(Effect.map(({ state }) => state))
-  )
+  static readonly layer = Layer.effect(FakeUpstream, startFakeUpstream)
 }

@@ -26,6 +26,7 @@ export interface TestServerShape {
 export const fakeEnvironment = (upstreamUrl: string): Record<string, string> => {
   const env: Record<string, string> = {
     PORT: "0",
+    LOG_LEVEL: "Warn",
     LLM_RETRY_BASE_DELAY_MS: "5",
     OPENAI_BASE_URL: `${upstreamUrl}/openai/v1`,
     ANTHROPIC_BASE_URL: upstreamUrl

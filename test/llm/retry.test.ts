@@ -1,0 +1,101 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { retryAfterMs } from "../../src/llm/retry.ts"
+import { askOne } from "../support/ask.ts"
+import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { TestServer } from "../support/TestServer.ts"
+
+describe("Retry-After parsing", () => {
+  it("reads retry-after-ms, seconds and HTTP dates", () => {
+    expect(retryAfterMs(new Headers({ "retry-after-ms": "250" }))).toBe(250)
+    expect(retryAfterMs(new Headers({ "retry-after": "2" }))).toBe(2000)
+    const now = Date.parse("2026-01-01T00:00:00Z")
+    expect(retryAfterMs(new Headers({ "retry-after": "Thu, 01 Jan 2026 00:00:03 GMT" }), now)).toBe(3000)
+    expect(retryAfterMs(new Headers({ "retry-after": "soon" }))).toBeUndefined()
+    expect(retryAfterMs(new Headers())).toBeUndefined()
+  })
+})
+
+describe("transport retries", () => {
+  it.live("retries 429 twice then succeeds with attempts: 3", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("busy", { status: 429 }, { status: 429 }, { text: "finally" })
+      const result = yield* askOne({ question: "busy?" })
+      expect(result).toMatchObject({ status: "success", result: "finally", attempts: 3, retry_count: 0 })
+      expect(upstream.callsFor("busy")).toHaveLength(3)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("waits as long as retry-after-ms asks", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("slow down", { status: 429, headers: { "retry-after-ms": "400" } }, { text: "ok" })
+      const result = yield* askOne({ question: "slow down" })
+      expect(result).toMatchObject({ status: "success", attempts: 2 })
+      // The base backoff here is 5 ms, so only the header can explain a wait this long.
+      expect(result.latency_ms).toBeGreaterThanOrEqual(400)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("does not retry a 400", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("bad", { status: 400 })
+      const result = yield* askOne({ question: "bad request" })
+      expect(result).toMatchObject({ status: "error", attempts: 1 })
+      expect(result.error_message).toContain("openai answered HTTP 400")
+      expect(upstream.callsFor("bad")).toHaveLength(1)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("gives up on a 500 that never ends after LLM_MAX_RETRIES + 1 attempts", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("broken", { status: 500 })
+      const result = yield* askOne({ question: "broken" })
+      expect(result).toMatchObject({ status: "error", attempts: 3 })
+      expect(result.error_message).toContain("HTTP 500")
+      expect(result.error_message).toContain("3 attempts")
+      expect(upstream.callsFor("broken")).toHaveLength(3)
+    }).pipe(Effect.provide(TestServer.layer({ LLM_MAX_RETRIES: "2" }))))
+
+  it.live("retries a connection reset", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("flaky", { reset: true }, { text: "recovered" })
+      const result = yield* askOne({ question: "flaky" })
+      expect(result).toMatchObject({ status: "success", result: "recovered", attempts: 2 })
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("times out a slow attempt and retries it", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("sluggish", { delayMs: 2_000 }, { text: "quick now" })
+      const result = yield* askOne({ question: "sluggish" })
+      expect(result).toMatchObject({ status: "success", result: "quick now", attempts: 2 })
+    }).pipe(Effect.provide(TestServer.layer({ LLM_TIMEOUT_MS: "200" }))))
+
+  it.live("reports a timeout that never ends, naming LLM_TIMEOUT_MS", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("stuck", { delayMs: 2_000 })
+      const result = yield* askOne({ question: "stuck" })
+      expect(result).toMatchObject({ status: "error", attempts: 2 })
+      expect(result.error_message).toContain("LLM_TIMEOUT_MS")
+    }).pipe(Effect.provide(TestServer.layer({ LLM_TIMEOUT_MS: "150", LLM_MAX_RETRIES: "1" }))))
+
+  it.live("turns a malformed upstream body into an item error, not a crash", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("garbled", { raw: "{not json" })
+      const result = yield* askOne({ question: "garbled" })
+      expect(result.status).toBe("error")
+      expect(result.error_message).toContain("openai")
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("retries an Anthropic 529 overload", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("overloaded", { status: 529 }, {})
+      const result = yield* askOne({ question: "overloaded", model: "anthropic/claude-haiku-4-5" })
+      expect(result).toMatchObject({ status: "success", attempts: 2 })
+    }).pipe(Effect.provide(TestServer.layer())))
+})
