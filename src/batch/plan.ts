@@ -59,7 +59,7 @@ export const planBatch = Effect.fnUntraced(function*(
 
   const cycle = findCycle(planned)
   if (cycle !== undefined) {
-    return yield* fail(`questions: dependency cycle ${cycle.map((index) => `Q${index}`).join(" → ")}`)
+    return yield* fail(`questions: dependency cycle (each waits for the next): ${cycle.map((index) => `Q${index}`).join(" → ")}`)
   }
   return planned
 })

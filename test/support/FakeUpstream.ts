@@ -51,6 +51,8 @@ export class FakeUpstreamState {
   private readonly rules: Array<Rule> = []
   private inFlightNow = 0
   peakInFlight = 0
+  /** Requests whose client hung up before the answer was sent (cancellation reached us). */
+  aborted = 0
   url = ""
 
   /** The next requests whose prompt contains `match` get these steps, in order. */
@@ -93,6 +95,9 @@ export class FakeUpstreamState {
     this.requests.push({ protocol, path, headers: req.headers, body, prompt, allText })
 
     const step = this.nextStep(prompt)
+    res.once("close", () => {
+      if (!res.writableEnded) this.aborted += 1
+    })
     this.inFlightNow += 1
     this.peakInFlight = Math.max(this.peakInFlight, this.inFlightNow)
     try {
