@@ -39,21 +39,31 @@ const walk = (value: unknown, path: ReadonlyArray<string>): { readonly found: bo
 
 /**
  * Replaces every reference with its answer. Fails with a readable message when a field path does
- * not exist in the answer it points into.
+ * not exist in the answer it points into, or when the prompt would grow past `maxChars`.
  */
 export const substitute = (
   question: string,
-  results: ReadonlyMap<number, unknown>
+  results: ReadonlyMap<number, unknown>,
+  maxChars: number
 ): { readonly _tag: "Ok"; readonly text: string } | { readonly _tag: "Error"; readonly message: string } => {
   let missing: string | undefined
+  // Checked as we go, so one answer substituted many times never builds a huge string first.
+  let length = question.length
   const text = question.replace(pattern, (whole, index: string, path: string) => {
+    if (missing !== undefined) return whole
     const result = results.get(Number(index))
     const located = walk(result, path ? path.slice(1).split(".") : [])
     if (!located.found) {
       missing ??= `${whole}: question ${index}'s answer has no field '${path.slice(1)}'`
       return whole
     }
-    return renderResult(located.value)
+    const rendered = renderResult(located.value)
+    length += rendered.length - whole.length
+    if (length > maxChars) {
+      missing = `the prompt with earlier answers substituted exceeds ${maxChars} characters (MAX_QUESTION_CHARS)`
+      return whole
+    }
+    return rendered
   })
   return missing === undefined ? { _tag: "Ok", text } : { _tag: "Error", message: missing }
 }

@@ -3,6 +3,7 @@
  * references to missing questions and cycles are the caller's errors (HTTP 400).
  */
 import { Effect } from "effect"
+import type { AppConfigShape } from "../config/AppConfig.ts"
 import type { BatchRequest, QuestionItem } from "../domain/Batch.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
 import { findReferences } from "./placeholders.ts"
@@ -13,9 +14,14 @@ export interface PlannedItem {
   readonly dependsOn: ReadonlyArray<number>
 }
 
+export type PlanLimits = Pick<
+  AppConfigShape,
+  "maxBatchSize" | "maxQuestionChars" | "maxTokensLimit" | "apiBaseOverride"
+>
+
 export const planBatch = Effect.fnUntraced(function*(
   request: BatchRequest,
-  limits: { readonly maxBatchSize: number }
+  limits: PlanLimits
 ): Effect.fn.Return<ReadonlyArray<PlannedItem>, InvalidBatchError> {
   const { questions } = request
   const fail = (message: string) => new InvalidBatchError({ message })
@@ -35,6 +41,11 @@ export const planBatch = Effect.fnUntraced(function*(
       )
     }
     positionOf.set(item.index, position)
+  }
+
+  for (const [position, item] of questions.entries()) {
+    const problem = checkLimits(item, limits)
+    if (problem !== undefined) return yield* fail(`questions[${position}].${problem}`)
   }
 
   const planned: Array<PlannedItem> = []
@@ -63,6 +74,29 @@ export const planBatch = Effect.fnUntraced(function*(
   }
   return planned
 })
+
+/** The first per-question limit the item breaks, as `field: problem`, or undefined. */
+const checkLimits = (item: QuestionItem, limits: PlanLimits): string | undefined => {
+  if (item.question.length > limits.maxQuestionChars) {
+    return `question: ${item.question.length} characters exceed the limit of ${limits.maxQuestionChars} (MAX_QUESTION_CHARS)`
+  }
+  if (item.system && item.system.length > limits.maxQuestionChars) {
+    return `system: ${item.system.length} characters exceed the limit of ${limits.maxQuestionChars} (MAX_QUESTION_CHARS)`
+  }
+  if (item.max_tokens > limits.maxTokensLimit) {
+    return `max_tokens: ${item.max_tokens} exceeds the limit of ${limits.maxTokensLimit} (MAX_TOKENS_LIMIT)`
+  }
+  if (item.api_base !== undefined && item.api_base !== null) {
+    if (limits.apiBaseOverride === "deny") {
+      return "api_base: per-question base URLs are disabled on this service (API_BASE_OVERRIDE=deny)"
+    }
+    const url = URL.canParse(item.api_base) ? new URL(item.api_base) : undefined
+    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+      return `api_base: expected an http:// or https:// URL, got ${JSON.stringify(item.api_base.slice(0, 100))}`
+    }
+  }
+  return undefined
+}
 
 /** A cycle as a list of indexes (first repeated at the end), or undefined. Iterative DFS. */
 const findCycle = (items: ReadonlyArray<PlannedItem>): ReadonlyArray<number> | undefined => {

@@ -3,31 +3,50 @@ import { ByteSize, Data, Effect } from "effect"
 import { HttpIncomingMessage, type HttpServerRequest } from "effect/http"
 
 export class BodyError extends Data.TaggedError("BodyError")<{
-  readonly status: 400 | 413
+  readonly status: 400 | 413 | 415
   readonly message: string
 }> {}
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
-export const readJsonBody = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
+/** No content type is read as JSON (curl users forget it); a non-JSON one is refused. */
+const isJsonContentType = (contentType: string | undefined): boolean =>
+  contentType === undefined || /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())
+
+const readBytes = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
   request.arrayBuffer.pipe(
     Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBytes)),
     Effect.mapError((error) =>
       error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
         ? new BodyError({ status: 413, message: `request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES)` })
         : new BodyError({ status: 400, message: "request body could not be read (truncated or aborted)" })
-    ),
-    Effect.flatMap((buffer) =>
-      Effect.try({
-        try: () => JSON.parse(utf8.decode(buffer)) as unknown,
-        catch: (cause) =>
-          new BodyError({
-            status: 400,
-            // TextDecoder throws a TypeError for bad UTF-8; JSON.parse a SyntaxError.
-            message: cause instanceof SyntaxError
-              ? `request body is not valid JSON: ${cause.message}`
-              : "request body is not valid UTF-8"
-          })
-      })
     )
   )
+
+export const readJsonBody = Effect.fnUntraced(function*(
+  request: HttpServerRequest.HttpServerRequest,
+  maxBytes: number
+): Effect.fn.Return<unknown, BodyError> {
+  const contentType = request.headers["content-type"]
+  if (!isJsonContentType(contentType)) {
+    return yield* new BodyError({
+      status: 415,
+      message: `content type '${contentType}' is not accepted: send Content-Type: application/json`
+    })
+  }
+  const buffer = yield* readBytes(request, maxBytes)
+  return yield* Effect.try({
+    try: () => JSON.parse(utf8.decode(buffer)) as unknown,
+    catch: (cause) =>
+      new BodyError({
+        status: 400,
+        // TextDecoder throws a TypeError for bad UTF-8; JSON.parse a SyntaxError, or a RangeError
+        // when nesting exhausts the stack.
+        message: cause instanceof TypeError
+          ? "request body is not valid UTF-8"
+          : cause instanceof RangeError
+          ? "request body is nested too deeply"
+          : `request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`
+      })
+  })
+})

@@ -7,7 +7,7 @@ const batch = (questions: ReadonlyArray<Record<string, unknown>>) =>
   Schema.decodeUnknownSync(BatchRequest)({ questions })
 
 const plan = (questions: ReadonlyArray<Record<string, unknown>>) =>
-  Effect.runSyncExit(planBatch(batch(questions), { maxBatchSize: 10_000 }))
+  Effect.runSyncExit(planBatch(batch(questions), { maxBatchSize: 10_000, maxQuestionChars: 1000, maxTokensLimit: 1000, apiBaseOverride: "allow" }))
 
 describe("planBatch", () => {
   it("chains sequential items in request order and adds placeholder references", () => {

@@ -31,7 +31,7 @@ describe("graceful shutdown", () => {
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.always("slow", { delayMs: 600 })
-      const { child, url } = yield* startService(fakeEnvironment(upstream.url))
+      const { child, url } = yield* startService({ ...fakeEnvironment(upstream.url), LOG_LEVEL: "Info" })
       const exited = once(child, "exit")
       const response = fetch(`${url}/ask`, {
         method: "POST",

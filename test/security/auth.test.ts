@@ -1,0 +1,66 @@
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestServer } from "../support/TestServer.ts"
+
+const batch = { questions: [{ index: 1, question: "hello" }] }
+const protectedPaths = ["/ask", "/ask/stream", "/rpc", "/mcp"]
+
+describe("inbound auth with API_KEYS", () => {
+  const withKeys = TestServer.layer({ API_KEYS: "first-key-123, second-key-456" })
+
+  for (const path of protectedPaths) {
+    it.live(`answers 401 on ${path} without a key`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const answer = yield* server.post(path, batch)
+        expect(answer.status).toBe(401)
+        expect(answer.headers.get("www-authenticate")).toBe("Bearer")
+        expect((answer.body as { error: string }).error).toContain("Authorization: Bearer")
+      }).pipe(Effect.provide(withKeys)))
+
+    it.live(`answers 401 on ${path} with a wrong key`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const answer = yield* server.post(path, batch, {
+          headers: { "content-type": "application/json", authorization: "Bearer first-key-12" }
+        })
+        expect(answer.status).toBe(401)
+        expect((answer.body as { error: string }).error).toBe("invalid API key")
+      }).pipe(Effect.provide(withKeys)))
+
+    it.live(`lets a right key through on ${path}`, () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const answer = yield* server.post(path, batch, {
+          headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: "Bearer second-key-456" }
+        })
+        expect(answer.status).not.toBe(401)
+      }).pipe(Effect.provide(withKeys)))
+  }
+
+  it.live("answers /ask with a right key", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const answer = yield* server.post("/ask", batch, {
+        headers: { "content-type": "application/json", authorization: "bearer first-key-123" }
+      })
+      expect(answer.status).toBe(200)
+    }).pipe(Effect.provide(withKeys)))
+
+  it.live("keeps /health open and reveals no key", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const answer = yield* server.get("/health")
+      expect(answer.status).toBe(200)
+      expect(answer.body).toMatchObject({ status: "ok", auth: "on" })
+      expect(answer.text).not.toContain("first-key-123")
+      expect(answer.text).not.toContain("test-key-openai")
+    }).pipe(Effect.provide(withKeys)))
+
+  it.live("reports auth off on /health when API_KEYS is unset", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const answer = yield* server.get("/health")
+      expect(answer.body).toMatchObject({ auth: "off" })
+    }).pipe(Effect.provide(TestServer.layer())))
+})
