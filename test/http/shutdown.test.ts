@@ -1,37 +1,17 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
 import { once } from "node:events"
 import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { startService } from "../support/service.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
-
-/** Starts `node src/main.ts` and resolves with its URL once it logs that it listens. */
-const startService = (env: Record<string, string>) =>
-  Effect.promise(() => {
-    const child = spawn(process.execPath, ["src/main.ts"], {
-      env: { PATH: process.env.PATH ?? "", ...env },
-      stdio: ["ignore", "pipe", "pipe"]
-    })
-    return new Promise<{ child: typeof child; url: string }>((resolve, reject) => {
-      let output = ""
-      const onData = (chunk: Buffer) => {
-        output += chunk.toString()
-        const match = /Listening on (http:\/\/[^\s]+)/.exec(output)
-        if (match) resolve({ child, url: match[1]! })
-      }
-      child.stdout.on("data", onData)
-      child.stderr.on("data", onData)
-      child.once("exit", (code) => reject(new Error(`service exited early (${code}): ${output}`)))
-    })
-  })
 
 describe("graceful shutdown", () => {
   it.live("finishes in-flight requests on SIGTERM, then exits 0", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.always("slow", { delayMs: 600 })
-      const { child, url } = yield* startService({ ...fakeEnvironment(upstream.url), LOG_LEVEL: "Info" })
+      const { child, url } = yield* startService(fakeEnvironment(upstream.url))
       const exited = once(child, "exit")
       const response = fetch(`${url}/ask`, {
         method: "POST",

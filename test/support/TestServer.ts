@@ -26,7 +26,6 @@ export interface TestServerShape {
 export const fakeEnvironment = (upstreamUrl: string): Record<string, string> => {
   const env: Record<string, string> = {
     PORT: "0",
-    LOG_LEVEL: "Warn",
     LLM_RETRY_BASE_DELAY_MS: "5",
     OPENAI_BASE_URL: `${upstreamUrl}/openai/v1`,
     ANTHROPIC_BASE_URL: upstreamUrl
@@ -56,10 +55,17 @@ const request = (url: string, init: RequestInit) =>
 export class TestServer extends Context.Service<TestServer, TestServerShape>()("test/TestServer") {
   /** `env` overrides the fake environment; a value of "" removes the variable. */
   static readonly layer = (env: Record<string, string> = {}) =>
+    TestServer.layerOn(env).pipe(Layer.provideMerge(FakeUpstream.layer))
+
+  /**
+   * A server on the caller's `FakeUpstream`: providing it twice in one test is a restart of the
+   * service against the same upstream (same base URL, so the same cache keys).
+   */
+  static readonly layerOn = (env: Record<string, string> = {}) =>
     Layer.unwrap(Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       const merged = Object.fromEntries(
-        Object.entries({ ...fakeEnvironment(upstream.url), ...env }).filter(([, value]) => value !== "")
+        Object.entries({ LOG_LEVEL: "Warn", ...fakeEnvironment(upstream.url), ...env }).filter(([, value]) => value !== "")
       )
       const app = AppLayer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: merged }))))
       const server = Layer.effect(
@@ -82,5 +88,5 @@ export class TestServer extends Context.Service<TestServer, TestServerShape>()("
         })
       )
       return server.pipe(Layer.provide(app))
-    })).pipe(Layer.provideMerge(FakeUpstream.layer))
+    }))
 }

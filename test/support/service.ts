@@ -1,0 +1,34 @@
+/** Runs `node src/main.ts` as a child process (for tests of the real process: signals, logs). */
+import { Effect } from "effect"
+import { type ChildProcessByStdio, spawn } from "node:child_process"
+import type { Readable } from "node:stream"
+
+export interface RunningService {
+  readonly child: ChildProcessByStdio<null, Readable, Readable>
+  readonly url: string
+  /** Everything the process wrote to stdout and stderr so far. */
+  readonly output: () => string
+}
+
+/** Starts the service (LOG_LEVEL Info unless given) and waits for its "Listening on" line. */
+export const startService = (env: Record<string, string>) =>
+  Effect.acquireRelease(
+    Effect.promise(() => {
+      const child = spawn(process.execPath, ["src/main.ts"], {
+        env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "Info", ...env },
+        stdio: ["ignore", "pipe", "pipe"]
+      })
+      let output = ""
+      return new Promise<RunningService>((resolve, reject) => {
+        const onData = (chunk: Buffer) => {
+          output += chunk.toString()
+          const match = /Listening on (http:\/\/[^\s]+)/.exec(output)
+          if (match) resolve({ child, url: match[1]!, output: () => output })
+        }
+        child.stdout.on("data", onData)
+        child.stderr.on("data", onData)
+        child.once("exit", (code) => reject(new Error(`service exited early (${code}): ${output}`)))
+      })
+    }),
+    ({ child }) => Effect.sync(() => child.exitCode === null && child.kill("SIGKILL"))
+  )
