@@ -2,13 +2,19 @@
  * Runs a planned batch: every item starts as soon as the items it depends on have succeeded, with
  * earlier answers substituted into its prompt; dependents of a failed item are not sent.
  */
-import { Deferred, Effect } from "effect"
+import { Deferred, Duration, Effect } from "effect"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
-import { type InvalidBatchError, type LlmError, UnknownProviderError } from "../domain/Errors.ts"
+import {
+  type AnswerValidationError,
+  type InvalidBatchError,
+  type LlmError,
+  UnknownProviderError
+} from "../domain/Errors.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
 import { modelId, resolveModel } from "../llm/providers.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
+import type { AnswerCheck } from "../validation/strategies.ts"
 import { answerQuestion } from "./answer.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
 import { substitute } from "./placeholders.ts"
@@ -23,20 +29,43 @@ export const runBatch = Effect.fn("runBatch")(function*(
   options: RunOptions = {}
 ): Effect.fn.Return<BatchResponse, InvalidBatchError, AppConfig | LlmClient> {
   const config = yield* AppConfig
-  const plan = yield* planBatch(request, { maxBatchSize: config.maxBatchSize })
+  const plan = yield* planBatch(request, config)
   const outcomes = new Map<number, Deferred.Deferred<ResultItem>>()
   for (const { item } of plan) outcomes.set(item.index, Deferred.makeUnsafe<ResultItem>())
 
+  const deadline = Duration.millis(config.batchTimeoutMs)
   const runPlanned = (planned: PlannedItem) =>
     Effect.gen(function*() {
-      const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
-      const failed = dependencies.find((dependency) => dependency.status === "error")
       const requestedModel = planned.item.model ?? config.defaultModel
-      const result = failed === undefined
-        ? yield* runItem(planned.item, requestedModel, new Map(dependencies.map((d) => [d.index, d.result])))
-        : errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0)
-      yield* Deferred.succeed(outcomes.get(planned.item.index)!, result)
+      const settle = Effect.gen(function*() {
+        const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
+        const failed = dependencies.find((dependency) => dependency.status === "error")
+        return failed === undefined
+          ? yield* runItem(
+            planned.item,
+            requestedModel,
+            new Map(dependencies.map((d) => [d.index, d.result])),
+            config.maxQuestionChars,
+            planned.check,
+            planned.item.max_validation_retries ?? config.validationMaxRetries
+          )
+          : errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0)
+      })
+      // Every item starts with the batch, so one timeout per item is the batch deadline.
+      const result = yield* settle.pipe(Effect.timeoutOrElse({
+        duration: deadline,
+        orElse: () =>
+          Effect.succeed(errorResult(
+            planned.item.index,
+            requestedModel,
+            `interrupted: the batch deadline of ${config.batchTimeoutMs} ms (BATCH_TIMEOUT_MS) passed before this question finished`,
+            0,
+            config.batchTimeoutMs
+          ))
+      }))
+      // Reported before dependents are released, so a failure streams before the items it skips.
       if (options.onResult) yield* options.onResult(result)
+      yield* Deferred.succeed(outcomes.get(planned.item.index)!, result)
       return result
     })
 
@@ -47,7 +76,10 @@ export const runBatch = Effect.fn("runBatch")(function*(
 const runItem = Effect.fnUntraced(function*(
   item: QuestionItem,
   requestedModel: string,
-  dependencyResults: ReadonlyMap<number, unknown>
+  dependencyResults: ReadonlyMap<number, unknown>,
+  maxPromptChars: number,
+  check: AnswerCheck,
+  maxRepairs: number
 ): Effect.fn.Return<ResultItem, never, LlmClient> {
   const started = performance.now()
   const elapsed = () => performance.now() - started
@@ -55,7 +87,7 @@ const runItem = Effect.fnUntraced(function*(
   if (model instanceof UnknownProviderError) {
     return errorResult(item.index, requestedModel, model.message, 0, elapsed())
   }
-  const prompt = substitute(item.question, dependencyResults)
+  const prompt = substitute(item.question, dependencyResults, maxPromptChars)
   if (prompt._tag === "Error") return errorResult(item.index, modelId(model), prompt.message, 0, elapsed())
 
   const messages: Array<ChatMessage> = []
@@ -73,9 +105,10 @@ const runItem = Effect.fnUntraced(function*(
       ? [item.stop]
       : item.stop,
     seed: item.seed ?? undefined,
-    apiBase: item.api_base ?? undefined
+    apiBase: item.api_base ?? undefined,
+    cache: item.cache
   }
-  return yield* answerQuestion(request).pipe(
+  return yield* answerQuestion(request, check, maxRepairs).pipe(
     Effect.map((answer): ResultItem => ({
       index: item.index,
       status: "success",
@@ -84,13 +117,23 @@ const runItem = Effect.fnUntraced(function*(
       confidence: answer.confidence,
       retry_count: answer.retryCount,
       model: modelId(model),
-      cached: false,
+      cached: answer.cached,
       attempts: answer.attempts,
       latency_ms: elapsed(),
       usage: answer.usage
     })),
-    Effect.catch((error: LlmError) =>
-      Effect.succeed(errorResult(item.index, modelId(model), describe(error), attemptsOf(error), elapsed()))
+    Effect.catch((error: LlmError | AnswerValidationError) =>
+      Effect.succeed(
+        error._tag === "AnswerValidationError"
+          ? {
+            ...errorResult(item.index, modelId(model), error.message, error.attempts, elapsed()),
+            retry_count: error.repairs,
+            cached: error.cached,
+            usage: error.usage,
+            last_response: error.lastResponse
+          }
+          : errorResult(item.index, modelId(model), describe(error), attemptsOf(error), elapsed())
+      )
     )
   )
 })

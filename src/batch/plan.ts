@@ -1,17 +1,21 @@
 /**
  * Checks a batch and builds its dependency graph before any call is made: duplicate indexes,
- * references to missing questions and cycles are the caller's errors (HTTP 400).
+ * references to missing questions, cycles, unknown response models and invalid inline schemas
+ * are the caller's errors (HTTP 400).
  */
 import { Effect } from "effect"
 import type { AppConfigShape } from "../config/AppConfig.ts"
 import type { BatchRequest, QuestionItem } from "../domain/Batch.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
+import { type AnswerCheck, prepareAnswerChecks } from "../validation/strategies.ts"
 import { findReferences } from "./placeholders.ts"
 
 export interface PlannedItem {
   readonly item: QuestionItem
   /** Indexes of the items this one waits for. */
   readonly dependsOn: ReadonlyArray<number>
+  /** How its answer is asked for and checked (schemas compiled once, here). */
+  readonly check: AnswerCheck
 }
 
 export type PlanLimits = Pick<
@@ -48,6 +52,8 @@ export const planBatch = Effect.fnUntraced(function*(
     if (problem !== undefined) return yield* fail(`questions[${position}].${problem}`)
   }
 
+  const checks = yield* prepareAnswerChecks(questions)
+
   const planned: Array<PlannedItem> = []
   let previousSequential: number | undefined
   for (const [position, item] of questions.entries()) {
@@ -65,7 +71,7 @@ export const planBatch = Effect.fnUntraced(function*(
       }
       dependsOn.add(reference.index)
     }
-    planned.push({ item, dependsOn: [...dependsOn] })
+    planned.push({ item, dependsOn: [...dependsOn], check: checks[position]! })
   }
 
   const cycle = findCycle(planned)

@@ -20,7 +20,8 @@ export const ValidationStrategy = Schema.Literals(["pydantic", "schema", "json",
 })
 export type ValidationStrategy = typeof ValidationStrategy.Type
 
-const Temperature = Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 2 }))
+// Finite, not Number: the JSON Schema advertised to MCP clients then says `number` with its bounds.
+const Temperature = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 2 }))
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
@@ -39,7 +40,7 @@ export const QuestionItem = Schema.Struct({
   ),
   temperature: Temperature.pipe(withDefault<typeof Temperature>(0.2)),
   max_tokens: PositiveInt.pipe(withDefault<typeof PositiveInt>(1000)),
-  top_p: optionalField(Schema.Number.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
+  top_p: optionalField(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
   stop: optionalField(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
   seed: optionalField(Schema.Int),
   api_base: optionalField(Schema.NonEmptyString.annotate({ description: "Per-question provider base URL" })),
@@ -64,13 +65,16 @@ export const ResultItem = Schema.Struct({
   status: Schema.Literals(["success", "error"]),
   result: Schema.NullOr(Schema.Json),
   error_message: Schema.NullOr(Schema.String),
-  confidence: Schema.NullOr(Schema.Number),
+  confidence: Schema.NullOr(Schema.Finite),
   retry_count: NonNegativeInt,
   model: Schema.String,
   cached: Schema.Boolean,
   attempts: NonNegativeInt,
-  latency_ms: Schema.Number,
-  usage: Schema.NullOr(Usage)
+  latency_ms: Schema.Finite,
+  usage: Schema.NullOr(Usage),
+  last_response: Schema.optionalKey(Schema.String.annotate({
+    description: "Only when the answer never validated: the model's last raw answer"
+  }))
 })
 export type ResultItem = typeof ResultItem.Type
 

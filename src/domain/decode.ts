@@ -7,7 +7,7 @@ const decode = Schema.decodeUnknownExit(BatchRequest, { onExcessProperty: "error
 const standard = SchemaIssue.makeFormatterStandardSchemaV1()
 const maxIssuesShown = 10
 
-const formatPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): string =>
+export const formatPath = (path: ReadonlyArray<PropertyKey | { readonly key: PropertyKey }>): string =>
   path.reduce<string>((text, segment) => {
     const key = typeof segment === "object" ? segment.key : segment
     return typeof key === "number" ? `${text}[${key}]` : text === "" ? String(key) : `${text}.${String(key)}`
@@ -20,11 +20,12 @@ const rephrase = (message: string): string =>
     ? "required field is missing"
     : message.replace(/^Expected/, "expected")
 
-export const formatIssue = (issue: SchemaIssue.Issue): string => {
+/** `path: problem` lines joined by "; "; `root` names the value itself (a request body, an answer). */
+export const formatIssue = (issue: SchemaIssue.Issue, root = "body"): string => {
   const issues = standard(issue).issues
   const lines = issues.slice(0, maxIssuesShown).map((i) => {
     const path = formatPath(i.path ?? [])
-    return `${path === "" ? "body" : path}: ${rephrase(i.message)}`
+    return `${path === "" ? root : path}: ${rephrase(i.message)}`
   })
   if (issues.length > maxIssuesShown) lines.push(`… and ${issues.length - maxIssuesShown} more problems`)
   return lines.join("; ")

@@ -1,10 +1,19 @@
-/** The HTTP surface: POST /ask and GET /health, thin adapters over the batch engine. */
+/**
+ * The HTTP surface: POST /ask and GET /health here, plus POST /ask/stream, /mcp and /rpc mounted from
+ * their own modules; all thin adapters over the batch engine.
+ */
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { runBatch } from "../batch/engine.ts"
+import { Cache } from "../cache/Cache.ts"
 import { AppConfig } from "../config/AppConfig.ts"
 import { decodeBatchRequest } from "../domain/decode.ts"
+import { McpHttpRoutes } from "../mcp/http.ts"
+import { RpcRoutes } from "../rpc/server.ts"
+import { responseModels } from "../validation/models.ts"
+import { authMode } from "./auth.ts"
 import { readJsonBody } from "./body.ts"
+import { askStreamRoute } from "./stream.ts"
 
 const errorResponse = (status: number, message: string) =>
   HttpServerResponse.jsonUnsafe({ error: message }, { status })
@@ -23,9 +32,28 @@ const ask = Effect.gen(function*() {
   })
 )
 
-const health = Effect.succeed(HttpServerResponse.jsonUnsafe({ status: "ok" }))
+const health = Effect.gen(function*() {
+  const config = yield* AppConfig
+  // Redis being down is a warning, not ill health: questions are still answered (uncached).
+  const cache = yield* Cache.use((cache) => cache.health)
+  return HttpServerResponse.jsonUnsafe({ status: "ok", auth: authMode(config), cache })
+})
+
+/** The registered response models with their JSON Schemas (generated once, at startup). */
+const responseModelListing = {
+  models: responseModels.map((model) => ({
+    name: model.name,
+    description: model.description,
+    json_schema: model.jsonSchema
+  }))
+}
 
 export const routes = Layer.mergeAll(
   HttpRouter.add("POST", "/ask", ask),
-  HttpRouter.add("GET", "/health", health)
+  HttpRouter.add("GET", "/health", health),
+  HttpRouter.add("GET", "/models/response", Effect.sync(() => HttpServerResponse.jsonUnsafe(responseModelListing))),
+  // Agent surfaces: NDJSON streaming, MCP (Streamable HTTP) and Effect RPC, each in its own module.
+  askStreamRoute,
+  McpHttpRoutes,
+  RpcRoutes
 )

@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import type { UpstreamError } from "../domain/Errors.ts"
 import { ClientPool } from "./clientPool.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
+import { anthropicOutputFormat } from "./structuredOutput.ts"
 import type { Completion, CompletionRequest, Target } from "./types.ts"
 
 export const makeAnthropic = () => {
@@ -30,6 +31,7 @@ export const makeAnthropic = () => {
     const messages = request.messages.flatMap((m) =>
       m.role === "system" ? [] : [{ role: m.role, content: m.content }]
     )
+    const outputFormat = request.responseFormat && anthropicOutputFormat(request.responseFormat)
     return Effect.tryPromise({
       try: (signal) =>
         client.messages.create({
@@ -38,7 +40,8 @@ export const makeAnthropic = () => {
           messages,
           stream: false,
           ...(system === "" ? {} : { system }),
-          ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] })
+          ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] }),
+          ...(outputFormat === undefined ? {} : { output_config: { format: outputFormat } })
         }, { signal }),
       catch: toUpstreamError("anthropic", Anthropic)
     }).pipe(Effect.map((message): Completion => ({

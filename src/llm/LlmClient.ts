@@ -4,6 +4,7 @@
  */
 import { Context, Duration, Effect, Layer, Option, Redacted, Semaphore } from "effect"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
+import { scrubSecrets, secretValues } from "../config/secrets.ts"
 import { type LlmError, MissingApiKeyError, UpstreamError } from "../domain/Errors.ts"
 import { makeAnthropic } from "./Anthropic.ts"
 import { makeOpenAiCompatible } from "./OpenAiCompatible.ts"
@@ -19,6 +20,7 @@ export class LlmClient extends Context.Service<LlmClient, {
     Effect.gen(function*() {
       const config = yield* AppConfig
       const inFlight = yield* Semaphore.make(config.llmConcurrency)
+      const secrets = secretValues(config)
       const protocols = { openai: makeOpenAiCompatible(), anthropic: makeAnthropic() }
       const schedule = transportSchedule({
         maxRetries: config.llmMaxRetries,
@@ -51,7 +53,7 @@ export class LlmClient extends Context.Service<LlmClient, {
         return yield* attempt.pipe(
           Effect.retry(schedule),
           Effect.map((completion): CallResult => ({ completion, attempts })),
-          Effect.mapError((error) => error._tag === "UpstreamError" ? withAttempts(error, attempts) : error)
+          Effect.mapError((error) => error._tag === "UpstreamError" ? finalError(error, attempts, secrets) : error)
         )
       })
 
@@ -60,10 +62,11 @@ export class LlmClient extends Context.Service<LlmClient, {
   )
 }
 
-const withAttempts = (error: UpstreamError, attempts: number) =>
+/** The final error: its attempt count, and a message with no secret in it. */
+const finalError = (error: UpstreamError, attempts: number, secrets: ReadonlyArray<string>) =>
   new UpstreamError({
     provider: error.provider,
-    message: error.message,
+    message: scrubSecrets(error.message, secrets),
     retryable: error.retryable,
     attempts,
     ...(error.status === undefined ? {} : { status: error.status }),

@@ -6,6 +6,7 @@ import type { UpstreamError } from "../domain/Errors.ts"
 import { ClientPool } from "./clientPool.ts"
 import { isReasoningModel, providers } from "./providers.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
+import { openAiResponseFormat } from "./structuredOutput.ts"
 import { type Completion, type CompletionRequest, confidenceFromLogprobs, type Target } from "./types.ts"
 
 /**
@@ -30,6 +31,7 @@ export const makeOpenAiCompatible = () => {
     const { provider, name } = request.model
     const client = pool.get(provider, target)
     const reasoning = provider === "openai" && isReasoningModel(name)
+    const responseFormat = request.responseFormat && openAiResponseFormat(request.responseFormat)
     const body: ChatCompletionCreateParamsNonStreaming = {
       model: name,
       messages: request.messages.map((m) => ({ role: m.role, content: m.content })),
@@ -40,7 +42,8 @@ export const makeOpenAiCompatible = () => {
       ...(request.topP === undefined || reasoning ? {} : { top_p: request.topP }),
       ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
-      ...(providers[provider].logprobs && !reasoning ? { logprobs: true } : {})
+      ...(providers[provider].logprobs && !reasoning ? { logprobs: true } : {}),
+      ...(responseFormat === undefined ? {} : { response_format: responseFormat })
     }
     return Effect.tryPromise({
       try: (signal) => client.chat.completions.create(body, { signal }),

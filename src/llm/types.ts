@@ -17,6 +17,20 @@ export interface CompletionRequest {
   readonly seed?: number | undefined
   /** Per-question base URL override. */
   readonly apiBase?: string | undefined
+  /**
+   * `false` bypasses the cache for this call, read and write (default: use it). Not part of the
+   * cache key; every other field is (see src/cache/key.ts).
+   */
+  readonly cache?: boolean | undefined
+  /** Ask for JSON natively where the provider can (see structuredOutput.ts); the answer is checked anyway. */
+  readonly responseFormat?: ResponseFormat | undefined
+}
+
+/** The JSON Schema a structured answer must match, as sent to providers that enforce it themselves. */
+export interface ResponseFormat {
+  /** Letters, digits, `_` and `-` (OpenAI's rule for `json_schema.name`). */
+  readonly name: string
+  readonly schema: Readonly<Record<string, unknown>>
 }
 
 /** A normalized completion: never an SDK object, so it can be cached and compared. */
@@ -30,8 +44,10 @@ export interface Completion {
 
 export interface CallResult {
   readonly completion: Completion
-  /** Upstream calls made, transport retries included. */
+  /** Upstream calls made, transport retries included; 0 when the cache answered. */
   readonly attempts: number
+  /** Answered by the cache (stored, or shared with an identical call in flight). */
+  readonly cached?: boolean | undefined
 }
 
 /** Where one call goes: resolved once per call from config and the request. */

@@ -1,0 +1,139 @@
+/**
+ * Validation strategies: how a question's answer is asked for and checked. A strategy turns the
+ * question's target schema (registered model, inline schema or none) into an `AnswerCheck`; the
+ * engine and the repair loop only ever see `AnswerCheck`.
+ *
+ * To add a strategy: add its name to `ValidationStrategy` (the public contract, src/domain/Batch.ts)
+ * and one entry to `strategies` below; the type checker points at the missing entry.
+ */
+import { Effect, Result } from "effect"
+import type { Json } from "effect/Schema"
+import type { QuestionItem, ValidationStrategy } from "../domain/Batch.ts"
+import { InvalidBatchError } from "../domain/Errors.ts"
+import type { ResponseFormat } from "../llm/types.ts"
+import { jsonCandidates } from "./extract.ts"
+import { compileInlineSchema } from "./inlineSchema.ts"
+import { responseModels } from "./models.ts"
+
+/** How to ask for one question's answer and how to check it; built once per request. */
+export interface AnswerCheck {
+  /** Added to the system prompt (answer form, schema); undefined = the question is sent as is. */
+  readonly instructions: string | undefined
+  /** Native structured output to ask providers for; undefined = none. */
+  readonly responseFormat: ResponseFormat | undefined
+  /** The result value, or a readable `path: problem` error that goes into the repair prompt. */
+  readonly check: (text: string) => Result.Result<Json, string>
+}
+
+/** The schema a question names, resolved and compiled. */
+export interface TargetSchema {
+  /** Shown to providers as the format's name. */
+  readonly name: string
+  readonly jsonSchema: Readonly<Record<string, unknown>>
+  readonly decode: (value: Json) => Result.Result<Json, string>
+}
+
+export type Strategy = (target: TargetSchema | undefined) => AnswerCheck
+
+const onlyJson = "no prose before or after it, and no code fence."
+
+const plainText: AnswerCheck = {
+  instructions: undefined,
+  responseFormat: undefined,
+  check: (text) => Result.succeed(text)
+}
+
+const anyJson: AnswerCheck = {
+  instructions: `Answer with only a JSON value: ${onlyJson}`,
+  // OpenAI's json_object mode would rule out arrays and scalars, which this strategy accepts.
+  responseFormat: undefined,
+  check: (text) => {
+    const [first] = jsonCandidates(text)
+    return first === undefined
+      ? Result.fail("answer: no JSON found; expected a JSON value and nothing else")
+      : Result.succeed(first)
+  }
+}
+
+const buildMatching = (target: TargetSchema): AnswerCheck => ({
+  instructions: `Answer with only a JSON value that matches this JSON Schema, ${onlyJson}\n` +
+    JSON.stringify(target.jsonSchema),
+  responseFormat: { name: target.name, schema: target.jsonSchema },
+  check: (text) => {
+    const [first, ...others] = jsonCandidates(text)
+    if (first === undefined) return Result.fail("answer: no JSON found; expected a JSON value matching the schema")
+    // Prose may quote other JSON (an example, an echo of the input): the first candidate that
+    // decodes wins; if none does, the most likely one's error is the one to report.
+    const decoded = target.decode(first)
+    if (Result.isSuccess(decoded)) return decoded
+    for (const candidate of others) {
+      const alternative = target.decode(candidate)
+      if (Result.isSuccess(alternative)) return alternative
+    }
+    return decoded
+  }
+})
+
+/** One check per target, so a registered model's provider formats are converted once per process. */
+const matchingChecks = new WeakMap<TargetSchema, AnswerCheck>()
+const matching = (target: TargetSchema): AnswerCheck => {
+  const known = matchingChecks.get(target)
+  if (known !== undefined) return known
+  const built = buildMatching(target)
+  matchingChecks.set(target, built)
+  return built
+}
+
+const schema: Strategy = (target) => target === undefined ? plainText : matching(target)
+
+export const strategies: Record<ValidationStrategy, Strategy> = {
+  schema,
+  /** The original Python service's name for `schema`. */
+  pydantic: schema,
+  json: () => anyJson,
+  none: () => plainText
+}
+
+const registeredTargets: ReadonlyMap<string, TargetSchema> = new Map(
+  responseModels.map((model) => [model.name, { name: model.name, jsonSchema: model.jsonSchema, decode: model.decode }])
+)
+
+/** The question's `response_model` / `response_schema`, resolved; a failure is a 400 message. */
+const resolveTarget = (item: QuestionItem, path: string): Result.Result<TargetSchema | undefined, string> => {
+  const modelName = item.response_model ?? undefined
+  const inlineSchema = item.response_schema ?? undefined
+  if (modelName !== undefined && inlineSchema !== undefined) {
+    return Result.fail(`${path}: give response_model or response_schema, not both`)
+  }
+  if (modelName !== undefined) {
+    const target = registeredTargets.get(modelName)
+    return target === undefined
+      ? Result.fail(
+        `${path}.response_model: unknown response model '${modelName}'; known models: ` +
+          `${[...registeredTargets.keys()].join(", ")} (GET /models/response describes them)`
+      )
+      : Result.succeed(target)
+  }
+  if (inlineSchema !== undefined) {
+    return compileInlineSchema(inlineSchema, `${path}.response_schema`).pipe(
+      Result.map((inline) => ({ name: "response", jsonSchema: inline.jsonSchema, decode: inline.validate }))
+    )
+  }
+  return Result.succeed(undefined)
+}
+
+/**
+ * Every question's check, in request order, built before any call is made: an unknown model name
+ * or an invalid inline schema fails the whole batch (HTTP 400), naming the question.
+ */
+export const prepareAnswerChecks = Effect.fnUntraced(function*(
+  questions: ReadonlyArray<QuestionItem>
+): Effect.fn.Return<ReadonlyArray<AnswerCheck>, InvalidBatchError> {
+  const checks: Array<AnswerCheck> = []
+  for (const [position, item] of questions.entries()) {
+    const target = resolveTarget(item, `questions[${position}]`)
+    if (Result.isFailure(target)) return yield* new InvalidBatchError({ message: target.failure })
+    checks.push(strategies[item.validation_strategy](target.success))
+  }
+  return checks
+})
