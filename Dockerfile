@@ -1,0 +1,35 @@
+# llm-batch service image.
+#   docker build -t llm-batch .
+#   docker run --rm -p 127.0.0.1:8000:8000 --env-file .env llm-batch
+# There is no build step: Node 24 runs the TypeScript sources directly (type stripping), so the
+# image is the production dependencies plus src/. test/ship/dockerfile.test.ts checks this recipe
+# and runs its install and start commands in a clean directory (CI has no Docker engine).
+
+# ---- deps: production dependencies, installed exactly as locked ----
+FROM node:24-bookworm-slim AS deps
+WORKDIR /app
+COPY package.json pnpm-lock.yaml ./
+# pnpm at the version package.json pins ("packageManager"), as scripts/toolchain.sh does; npm
+# rather than corepack, which Node 25 no longer bundles.
+RUN npm install --global --no-audit --no-fund "pnpm@$(node -p 'require("./package.json").packageManager.split("@")[1]')"
+RUN pnpm install --frozen-lockfile --prod
+
+# ---- runtime: no pnpm, no dev dependencies, not root ----
+FROM node:24-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8000
+WORKDIR /app
+# Root-owned and read-only to the service user: the app never writes to its own files.
+COPY --from=deps /app/node_modules ./node_modules
+COPY package.json ./
+COPY src ./src
+# "node" (uid 1000) is the unprivileged user of the official image.
+USER node
+EXPOSE 8000
+# The slim image has no curl; Node's fetch does the probe.
+HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# Exec form: node is PID 1 and receives SIGTERM itself; the service then stops accepting,
+# finishes in-flight requests and exits 0.
+CMD ["node", "src/main.ts"]

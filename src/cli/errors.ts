@@ -1,0 +1,48 @@
+/**
+ * How the CLI ends when it does not succeed. Exit codes are part of the interface:
+ * 1 = the batch ran and some item failed, 2 = bad input (file, JSON, batch, flags or settings).
+ */
+import { type Config, Runtime, Schema } from "effect"
+import { CliError } from "effect/cli"
+import { formatIssue } from "../domain/decode.ts"
+
+/** Bad input: printed by `Command.run` (through `userMessage`) as a clear message on stderr. */
+export class BadInputError extends Schema.TaggedError<BadInputError>()("BadInputError", {
+  message: Schema.String
+}) {
+  override readonly [Runtime.errorExitCode] = 2
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}
+
+/** The batch ran but some items failed; progress output already said which, so nothing is logged. */
+export class ItemsFailedError extends Schema.TaggedError<ItemsFailedError>()("ItemsFailedError", {
+  failed: Schema.Number,
+  total: Schema.Number
+}) {
+  override readonly [Runtime.errorExitCode] = 1
+  override readonly [Runtime.errorReported] = false
+}
+
+/** The server could not start (the port is taken, say): exit 1 with the reason, not a stack trace. */
+export class StartError extends Schema.TaggedError<StartError>()("StartError", {
+  message: Schema.String
+}) {
+  override readonly [Runtime.errorExitCode] = 1
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}
+
+/** A command line the parser rejected (help and the error are already on stderr). */
+export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {}) {
+  override readonly [Runtime.errorExitCode] = 2
+  override readonly [Runtime.errorReported] = false
+}
+
+/** A setting (flag or environment variable) that `AppConfig` rejected, named by its variable. */
+export const invalidSetting = (error: Config.ConfigError): BadInputError =>
+  new BadInputError({
+    message: `invalid setting: ${Schema.isSchemaError(error.cause) ? formatIssue(error.cause.issue) : error.message}`
+  })

@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+/**
+ * The `llm-batch` command line: `serve`, `ask`, and one line per further subcommand. Usage errors
+ * exit 2 like bad input; help for a bad invocation goes to stderr so stdout carries only results.
+ */
+import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import { Cause, Console, Effect, Exit, Logger, Runtime } from "effect"
+import { CliOutput, Command } from "effect/cli"
+import packageJson from "../../package.json" with { type: "json" }
+import { ask } from "./ask.ts"
+import { UsageError } from "./errors.ts"
+import { mcp } from "./mcp.ts"
+import { serve, serverState } from "./serve.ts"
+
+const subcommands = [serve, ask, mcp] as const
+
+const root = Command.make("llm-batch").pipe(
+  Command.withDescription("Run batches of LLM questions: as an HTTP service, or one batch from a file."),
+  Command.withSubcommands(subcommands),
+  Command.withExamples([
+    { command: "llm-batch serve --port 8000", description: "Start the HTTP service" },
+    { command: "llm-batch ask questions.json > results.json", description: "Run one batch from a file" },
+    { command: "llm-batch ask --help", description: "Input formats, output and exit codes of ask" },
+    { command: "llm-batch mcp", description: "Serve MCP over stdio for an agent host (Claude, Roo Code, Cursor)" }
+  ])
+)
+
+const stderrForInvalidInvocations = CliOutput.layerPresenter({
+  present: (event) =>
+    event._tag === "InvalidInvocation"
+      ? Effect.gen(function*() {
+        const formatter = yield* CliOutput.Formatter
+        yield* Console.error(formatter.formatHelpDoc(event.helpDoc))
+        yield* Console.error(formatter.formatErrors(event.errors))
+      })
+      : CliOutput.defaultPresenter.present(event)
+})
+
+/** stdout is flushed before the process exits, so results piped to a slow reader are never cut off. */
+const teardown: Runtime.Teardown = (exit, onExit) => {
+  const exitWith = (code: number) => {
+    process.stdout.write("", () => onExit(code))
+  }
+  const cleanShutdown = serverState.running && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
+  if (cleanShutdown) exitWith(0)
+  else Runtime.defaultTeardown(exit, exitWith)
+}
+
+root.pipe(
+  Command.run({ version: packageJson.version }),
+  Effect.catchTag("ShowHelp", (help) => help.errors.length > 0 ? Effect.fail(new UsageError()) : Effect.void),
+  // Logs never go to stdout: it carries results (ask) or protocol messages (mcp).
+  Effect.provideService(Logger.LogToStderr, true),
+  Effect.provide([NodeServices.layer, stderrForInvalidInvocations]),
+  NodeRuntime.runMain({ teardown })
+)

@@ -1,0 +1,44 @@
+/**
+ * `llm-batch serve`: the HTTP service, as `pnpm start` runs it, with flags that override the
+ * environment variables of the same name (`--port 9000` = `PORT=9000`).
+ */
+import { Effect, Layer } from "effect"
+import { Command } from "effect/cli"
+import { AppLayer } from "../app.ts"
+import { invalidSetting, StartError } from "./errors.ts"
+import { serveSettings, settingFlags, settingsLayer } from "./settings.ts"
+
+/**
+ * Set while the server runs: then SIGTERM/SIGINT end a clean shutdown and the process exits 0, as
+ * `pnpm start` does (a supervisor such as systemd would count 130 as a failure). `ask` keeps 130.
+ */
+export const serverState = { running: false }
+
+export const serve = Command.make(
+  "serve",
+  { settings: settingFlags(serveSettings) },
+  ({ settings }) =>
+    Effect.sync(() => (serverState.running = true)).pipe(
+      Effect.andThen(Layer.launch(AppLayer.pipe(Layer.provide(settingsLayer(settings))))),
+      Effect.catchTag("ConfigError", (error) => Effect.fail(invalidSetting(error))),
+      Effect.catchTag("ServeError", (error) =>
+        Effect.fail(
+          new StartError({
+            message: `cannot listen: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}; ` +
+              "choose another --port (or PORT; 0 picks a free one)"
+          })
+        ))
+    )
+).pipe(
+  Command.withShortDescription("Serve the HTTP API"),
+  Command.withDescription(
+    "Serve the HTTP API (POST /ask, GET /health, ...). Each flag overrides the environment variable " +
+      "named in its description, --set NAME=VALUE any other; provider keys come only from the environment."
+  ),
+  Command.withExamples([
+    { command: "llm-batch serve", description: "Listen on 127.0.0.1:8000 (HOST/PORT from the environment)" },
+    { command: "llm-batch serve --host 0.0.0.0 --port 9000", description: "Listen on every interface, port 9000" },
+    { command: "llm-batch serve --redis-url redis://127.0.0.1:6379 --llm-concurrency 16", description: "Shared cache, fewer calls in flight" },
+    { command: "llm-batch serve --set MAX_BODY_BYTES=8388608 --log-level debug", description: "Any other variable; debug logs" }
+  ])
+)

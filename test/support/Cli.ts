@@ -1,0 +1,50 @@
+/**
+ * Runs the real `llm-batch` command line (`node src/cli/main.ts`) as a child process, the way a
+ * user or a script would, and collects its exit code, stdout and stderr separately.
+ */
+import { Effect } from "effect"
+import { spawn } from "node:child_process"
+import { fileURLToPath } from "node:url"
+
+export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
+export const cliPath = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
+
+export interface CliRun {
+  readonly code: number | null
+  readonly stdout: string
+  readonly stderr: string
+}
+
+export interface CliOptions {
+  /** The whole environment of the child (nothing is inherited but PATH). */
+  readonly env?: Readonly<Record<string, string>>
+  /** Written to the child's stdin, which is then closed. */
+  readonly stdin?: string
+  readonly cwd?: string
+  readonly timeoutMs?: number
+}
+
+export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}) =>
+  Effect.promise(() =>
+    new Promise<CliRun>((resolve, reject) => {
+      const child = spawn(process.execPath, [cliPath, ...args], {
+        cwd: options.cwd ?? repoRoot,
+        env: { PATH: process.env.PATH ?? "", ...options.env },
+        stdio: ["pipe", "pipe", "pipe"]
+      })
+      let stdout = ""
+      let stderr = ""
+      child.stdout.setEncoding("utf8").on("data", (chunk: string) => (stdout += chunk))
+      child.stderr.setEncoding("utf8").on("data", (chunk: string) => (stderr += chunk))
+      const timer = setTimeout(() => {
+        child.kill("SIGKILL")
+        reject(new Error(`llm-batch ${args.join(" ")} did not exit within ${options.timeoutMs ?? 90_000} ms\n${stderr}`))
+      }, options.timeoutMs ?? 90_000)
+      child.on("error", reject)
+      child.on("close", (code) => {
+        clearTimeout(timer)
+        resolve({ code, stdout, stderr })
+      })
+      child.stdin.end(options.stdin ?? "")
+    })
+  )
