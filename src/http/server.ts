@@ -1,9 +1,10 @@
 /** The HTTP server layer: routes on Node's http server, listening where the config says. */
 import { NodeHttpServer } from "@effect/platform-node"
-import { Effect, Layer } from "effect"
+import { Cause, Effect, Layer } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
+import { requireApiKey, warnIfExposed } from "./auth.ts"
 import { routes } from "./routes.ts"
 
 const listen = Layer.unwrap(Effect.gen(function*() {
@@ -14,11 +15,14 @@ const listen = Layer.unwrap(Effect.gen(function*() {
 export const HttpServerLayer = HttpRouter.serve(routes, {
   // Anything unexpected becomes a logged JSON 500 instead of an empty body.
   middleware: (effect) =>
-    effect.pipe(
+    requireApiKey(effect).pipe(
       Effect.catchCause((cause) =>
-        Effect.logError("request failed", cause).pipe(
-          Effect.as(HttpServerResponse.jsonUnsafe({ error: "internal error; see the service log" }, { status: 500 }))
-        )
+        // A client that hung up (e.g. left /ask/stream) is no error of ours: effect answers it 499, quietly.
+        Cause.hasInterrupts(cause)
+          ? Effect.failCause(cause)
+          : Effect.logError("request failed", cause).pipe(
+            Effect.as(HttpServerResponse.jsonUnsafe({ error: "internal error; see the service log" }, { status: 500 }))
+          )
       )
     )
-}).pipe(Layer.provideMerge(listen))
+}).pipe(Layer.provideMerge(listen), Layer.provide(Layer.effectDiscard(warnIfExposed)))

@@ -1,0 +1,40 @@
+/**
+ * MCP over Streamable HTTP at /mcp, every protocol revision in `protocols`, behind an Origin check.
+ * Sessions may be ended with DELETE; a POST whose connection closes interrupts its tool calls.
+ */
+import { Effect, Layer } from "effect"
+import { McpServer } from "effect/ai"
+import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
+import { AppConfig } from "../config/AppConfig.ts"
+import { isAllowedOrigin } from "./origin.ts"
+import { protocols, registrations, serverInfo } from "./server.ts"
+
+/**
+ * effect's own check knows only exact origins (no "any loopback port"), so this guard decides and
+ * hands the request on without its Origin once it has been accepted.
+ */
+const originGuard = HttpRouter.middleware(Effect.gen(function*() {
+  const config = yield* AppConfig
+  return (handle) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      const origin = request.headers.origin
+      if (origin === undefined) return yield* handle
+      if (!isAllowedOrigin(origin, config.mcpAllowedOrigins)) {
+        return HttpServerResponse.jsonUnsafe(
+          { error: `Origin ${origin} may not use /mcp; add it to MCP_ALLOWED_ORIGINS to allow it` },
+          { status: 403 }
+        )
+      }
+      const accepted = request.modify({ headers: Headers.remove(request.headers, "origin") })
+      return yield* Effect.provideService(handle, HttpServerRequest.HttpServerRequest, accepted)
+    })
+}))
+
+export const McpHttpRoutes = McpServer.layerHttp({
+  ...serverInfo,
+  path: "/mcp",
+  protocols,
+  allowSessionTermination: true,
+  registrations
+}).pipe(Layer.provide(originGuard.layer))
