@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { connectHttp, resultItem } from "../support/Mcp.ts"
 import { TestServer } from "../support/TestServer.ts"
 
 const batch = { questions: [{ index: 1, question: "hello" }] }
@@ -37,6 +38,24 @@ describe("inbound auth with API_KEYS", () => {
         expect(answer.status).not.toBe(401)
       }).pipe(Effect.provide(withKeys)))
   }
+
+  it.live("refuses the official MCP client over Streamable HTTP without a key", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const outcome = yield* Effect.exit(Effect.scoped(connectHttp(server.url)))
+      expect(outcome._tag).toBe("Failure")
+      expect(String(outcome)).toContain("missing API key")
+    }).pipe(Effect.provide(withKeys)))
+
+  it.live("serves the official MCP client over Streamable HTTP with a right key", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const { client } = yield* connectHttp(server.url, { authorization: "Bearer second-key-456" })
+      const tools = yield* Effect.promise(() => client.listTools())
+      expect(tools.tools.map((tool) => tool.name).sort()).toEqual(["ask", "batch_ask"])
+      const answer = yield* Effect.promise(() => client.callTool({ name: "ask", arguments: { question: "hi" } }))
+      expect(resultItem(answer).status).toBe("success")
+    }).pipe(Effect.provide(withKeys)))
 
   it.live("answers /ask with a right key", () =>
     Effect.gen(function*() {
