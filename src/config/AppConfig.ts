@@ -2,7 +2,7 @@
  * Every environment variable the service reads, read once at startup. Secrets are `Redacted`.
  * Tests provide their own `ConfigProvider` instead of touching `process.env`.
  */
-import { Config, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
+import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
 import { type ProviderName, providerNames, providers } from "../llm/providers.ts"
 
 export interface ProviderSettings {
@@ -26,7 +26,30 @@ export interface AppConfigShape {
   readonly maxBodyBytes: number
   /** Origins a per-question `api_base` may point at and still receive the provider key. */
   readonly allowedApiBases: ReadonlyArray<string>
+  /** `deny` rejects every per-question `api_base` (400). */
+  readonly apiBaseOverride: "allow" | "deny"
+  /** Bearer keys that callers must present; empty = auth off. */
+  readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
+  readonly maxQuestionChars: number
+  readonly maxTokensLimit: number
+  readonly batchTimeoutMs: number
+  /** Browser origins, beyond loopback ones, that may call /mcp (DNS-rebinding guard). */
+  readonly mcpAllowedOrigins: ReadonlyArray<string>
+  readonly cache: CacheSettings
   readonly providers: Readonly<Record<ProviderName, ProviderSettings>>
+}
+
+export interface CacheSettings {
+  /** Unset = the embedded in-memory cache. May hold a password. */
+  readonly redisUrl: Option.Option<Redacted.Redacted<string>>
+  readonly ttlSeconds: number
+  /** Bounds of the in-memory cache. */
+  readonly maxEntries: number
+  readonly maxBytes: number
+  /** Prepended to Redis keys (several deployments or test runs can share one Redis). */
+  readonly keyPrefix: string
+  /** Longest wait for one Redis command before the question goes on uncached. */
+  readonly redisTimeoutMs: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -58,6 +81,25 @@ const providerSettings = (name: ProviderName): Config.Config<ProviderSettings> =
 /** `https://host:port/anything` → `https://host:port`; a value that is not a URL is kept as written. */
 const toOrigin = (entry: string) => URL.canParse(entry) ? new URL(entry).origin : entry
 
+/** A malformed REDIS_URL is a startup error; its value is never echoed (it may hold a password). */
+const redisUrl = Config.option(Config.Redacted("REDIS_URL")).pipe(
+  Config.map(Option.filter((url) => Redacted.value(url).trim() !== "")),
+  Config.flatMap((url) =>
+    Option.isSome(url) && !/^rediss?:\/\/[^/]/.test(Redacted.value(url.value))
+      ? Config.fail(new ConfigProvider.SourceError({ message: "REDIS_URL must look like redis://[user:password@]host[:port][/db] (or rediss://)" }))
+      : Config.succeed(url)
+  )
+)
+
+const cacheSettings: Config.Config<CacheSettings> = Config.all({
+  redisUrl,
+  ttlSeconds: positiveInt("CACHE_TTL_SECONDS", 172_800),
+  maxEntries: positiveInt("CACHE_MAX_ENTRIES", 10_000),
+  maxBytes: positiveInt("CACHE_MAX_BYTES", 64 * 1024 * 1024),
+  keyPrefix: Config.String("CACHE_KEY_PREFIX").pipe(Config.withDefault("llm-batch:")),
+  redisTimeoutMs: positiveInt("REDIS_TIMEOUT_MS", 500)
+})
+
 export const appConfig: Config.Config<AppConfigShape> = Config.all({
   host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
   logLevel: Config.LogLevel("LOG_LEVEL").pipe(Config.withDefault<LogLevel.LogLevel>("Info")),
@@ -77,6 +119,23 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
     Config.withDefault(""),
     Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
   ),
+  apiBaseOverride: Config.Literals(["allow", "deny"], "API_BASE_OVERRIDE").pipe(Config.withDefault("allow" as const)),
+  apiKeys: Config.Redacted("API_KEYS").pipe(
+    Config.withDefault(Redacted.make("")),
+    Config.map((keys) =>
+      Redacted.value(keys).split(",").map((key) => key.trim()).filter((key) => key !== "").map((key) =>
+        Redacted.make(key)
+      )
+    )
+  ),
+  maxQuestionChars: positiveInt("MAX_QUESTION_CHARS", 100_000),
+  maxTokensLimit: positiveInt("MAX_TOKENS_LIMIT", 65_536),
+  batchTimeoutMs: positiveInt("BATCH_TIMEOUT_MS", 600_000),
+  mcpAllowedOrigins: Config.String("MCP_ALLOWED_ORIGINS").pipe(
+    Config.withDefault(""),
+    Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
+  ),
+  cache: cacheSettings,
   providers: Config.all(
     Object.fromEntries(providerNames.map((name) => [name, providerSettings(name)])) as {
       [K in ProviderName]: Config.Config<ProviderSettings>
