@@ -5,22 +5,12 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
-import { createServer } from "node:net"
 import { cliPath, repoRoot, runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { freePortPromise } from "../support/ports.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
 
-const freePort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-)
+const freePort = Effect.promise(freePortPromise)
 
 interface Served {
   readonly exited: Promise<number | null>

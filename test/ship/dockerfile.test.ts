@@ -8,10 +8,10 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import { repoRoot } from "../support/Cli.ts"
+import { freePortPromise } from "../support/ports.ts"
 import { copyOf, dockerIgnore, envOf, execForm, healthcheckOf, parseDockerfile, type Stage, stagesOf } from "./dockerfile.ts"
 
 const dockerfile = readFileSync(join(repoRoot, "Dockerfile"), "utf8")
@@ -81,16 +81,7 @@ describe("Dockerfile", () => {
   })
 })
 
-const freePort = () =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
+const freePort = freePortPromise
 
 /** The build context: files git would ship (tracked or new, not ignored), minus .dockerignore. */
 const makeContext = (into: string) => {

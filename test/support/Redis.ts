@@ -6,7 +6,8 @@
 import { Effect } from "effect"
 import { type ChildProcess, spawn } from "node:child_process"
 import { randomUUID } from "node:crypto"
-import { createServer, Socket } from "node:net"
+import { Socket } from "node:net"
+import { freePortPromise } from "./ports.ts"
 import { Redis } from "ioredis"
 
 export const sharedRedisUrl = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379"
@@ -66,17 +67,7 @@ export const monitorPrefix = (prefix: string) =>
   ).pipe(Effect.map(({ seen }) => seen))
 
 /** A loopback port nothing listens on (briefly bound, then released). */
-export const freePort = Effect.promise(() =>
-  new Promise<number>((resolve, reject) => {
-    const server = createServer()
-    server.once("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address !== null ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
-)
+export const freePort = Effect.promise(freePortPromise)
 
 /** Resolves once something on `port` answers PING with PONG. */
 const waitForPong = async (port: number, timeoutMs: number) => {
