@@ -33,43 +33,49 @@ export const runBatch = Effect.fn("runBatch")(function*(
   const outcomes = new Map<number, Deferred.Deferred<ResultItem>>()
   for (const { item } of plan) outcomes.set(item.index, Deferred.makeUnsafe<ResultItem>())
 
-  const deadline = Duration.millis(config.batchTimeoutMs)
+  // Reported before dependents are released, so a failure streams before the items it skips; in
+  // one step, so the deadline cannot report an item twice.
+  const report = (result: ResultItem) =>
+    Effect.uninterruptible(Effect.gen(function*() {
+      if (options.onResult) yield* options.onResult(result)
+      yield* Deferred.succeed(outcomes.get(result.index)!, result)
+      return result
+    }))
   const runPlanned = (planned: PlannedItem) =>
     Effect.gen(function*() {
       const requestedModel = planned.item.model ?? config.defaultModel
-      const settle = Effect.gen(function*() {
-        const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
-        const failed = dependencies.find((dependency) => dependency.status === "error")
-        return failed === undefined
-          ? yield* runItem(
-            planned.item,
-            requestedModel,
-            new Map(dependencies.map((d) => [d.index, d.result])),
-            config.maxQuestionChars,
-            planned.check,
-            planned.item.max_validation_retries ?? config.validationMaxRetries
-          )
-          : errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0)
-      })
-      // Every item starts with the batch, so one timeout per item is the batch deadline.
-      const result = yield* settle.pipe(Effect.timeoutOrElse({
-        duration: deadline,
-        orElse: () =>
-          Effect.succeed(errorResult(
-            planned.item.index,
-            requestedModel,
-            `interrupted: the batch deadline of ${config.batchTimeoutMs} ms (BATCH_TIMEOUT_MS) passed before this question finished`,
-            0,
-            config.batchTimeoutMs
-          ))
-      }))
-      // Reported before dependents are released, so a failure streams before the items it skips.
-      if (options.onResult) yield* options.onResult(result)
-      yield* Deferred.succeed(outcomes.get(planned.item.index)!, result)
-      return result
+      const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
+      const failed = dependencies.find((dependency) => dependency.status === "error")
+      const result = failed === undefined
+        ? yield* runItem(
+          planned.item,
+          requestedModel,
+          new Map(dependencies.map((d) => [d.index, d.result])),
+          config.maxQuestionChars,
+          planned.check,
+          planned.item.max_validation_retries ?? config.validationMaxRetries
+        )
+        : errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0)
+      yield* report(result)
     })
+  const timedOut = (planned: PlannedItem) =>
+    errorResult(
+      planned.item.index,
+      planned.item.model ?? config.defaultModel,
+      `interrupted: the batch deadline of ${config.batchTimeoutMs} ms (BATCH_TIMEOUT_MS) passed before this question finished`,
+      0,
+      config.batchTimeoutMs
+    )
 
-  const results = yield* Effect.forEach(plan, runPlanned, { concurrency: "unbounded" })
+  // One deadline for the whole batch, not a timer per item (that cost as much CPU as the rest of
+  // the engine): when it passes, the items still running are interrupted and reported as such.
+  yield* Effect.forEach(plan, runPlanned, { concurrency: "unbounded", discard: true }).pipe(
+    Effect.timeoutOrElse({ duration: Duration.millis(config.batchTimeoutMs), orElse: () => Effect.void })
+  )
+  const results = yield* Effect.forEach(plan, (planned) => {
+    const outcome = outcomes.get(planned.item.index)!
+    return Deferred.isDoneUnsafe(outcome) ? Deferred.await(outcome) : report(timedOut(planned))
+  })
   return { results: results.toSorted((a, b) => a.index - b.index) }
 })
 

@@ -4,6 +4,7 @@ import OpenAI from "openai"
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions"
 import type { UpstreamError } from "../domain/Errors.ts"
 import { ClientPool } from "./clientPool.ts"
+import { sdkFetch } from "./fetch.ts"
 import { isReasoningModel, providers } from "./providers.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
 import { openAiResponseFormat } from "./structuredOutput.ts"
@@ -23,7 +24,8 @@ export const makeOpenAiCompatible = () => {
         ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
         baseURL: target.baseUrl,
         maxRetries: 0,
-        timeout: target.timeoutMs
+        timeout: target.timeoutMs,
+        fetch: sdkFetch
       })
   )
 
@@ -47,7 +49,7 @@ export const makeOpenAiCompatible = () => {
     }
     return Effect.tryPromise({
       try: (signal) => client.chat.completions.create(body, { signal }),
-      catch: toUpstreamError(provider, OpenAI)
+      catch: toUpstreamError(provider, OpenAI, target.timeoutMs)
     }).pipe(Effect.map((response): Completion => {
       const choice = response.choices[0]
       const logprobs = choice?.logprobs?.content?.map((token) => token.logprob) ?? []

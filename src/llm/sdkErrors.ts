@@ -13,13 +13,24 @@ interface SdkApiError {
 export interface SdkErrorClasses {
   readonly APIError: abstract new(...args: never) => SdkApiError
   readonly APIConnectionError: abstract new(...args: never) => SdkApiError
+  readonly APIConnectionTimeoutError: abstract new(...args: never) => SdkApiError
 }
 
 const maxMessageLength = 500
 
 const shorten = (text: string) => text.length > maxMessageLength ? `${text.slice(0, maxMessageLength)}…` : text
 
-export const toUpstreamError = (provider: string, sdk: SdkErrorClasses) => (cause: unknown): UpstreamError => {
+/** `timeoutMs` is the SDK client's timeout (LLM_TIMEOUT_MS): the one deadline of an attempt. */
+export const toUpstreamError = (provider: string, sdk: SdkErrorClasses, timeoutMs: number) =>
+(cause: unknown): UpstreamError => {
+  if (cause instanceof sdk.APIConnectionTimeoutError) {
+    return new UpstreamError({
+      provider,
+      message: `${provider} did not answer within ${timeoutMs} ms (LLM_TIMEOUT_MS)`,
+      retryable: true,
+      attempts: 1
+    })
+  }
   if (cause instanceof sdk.APIConnectionError) {
     return new UpstreamError({
       provider,

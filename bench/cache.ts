@@ -1,0 +1,65 @@
+/**
+ * Cache: a 100-question batch asked once (filling the cache), then asked again repeatedly: every
+ * item must come back `cached`. Timed from the client on loopback, so the figure is an upper bound
+ * of the server's time. Memory cache on the shared service; Redis on a second service using its
+ * own key prefix (removed afterwards; it also has a short TTL). Redis is never flushed.
+ */
+import { Redis } from "ioredis"
+import { fixed, median, percentile, row, type Row, questions, type Service, startService, type Upstream, verdict } from "./lib.ts"
+
+const size = 100
+const repeats = 20
+const redisUrl = "redis://127.0.0.1:6379"
+
+const measure = async (service: Service, label: string): Promise<Row> => {
+  const batch = questions(size, `cache-${label}-${Date.now()}`)
+  await service.ask(batch)
+  await new Promise((resolve) => setTimeout(resolve, 200)) // cache writes do not hold the answer up
+  const times: Array<number> = []
+  for (let i = 0; i < repeats; i++) {
+    const result = await service.ask(batch)
+    if (result.cached !== size) return row(`cache, ${label}`, "100 cached", `n/a (${result.cached}/${size} cached)`)
+    times.push(result.ms)
+  }
+  const p50 = median(times)
+  return row(
+    `cache, ${label}`,
+    "100 cached: p50 / p99 ms",
+    `${fixed(p50, 2)} / ${fixed(percentile(times, 99), 2)}`,
+    "",
+    "",
+    label === "Redis" ? verdict(p50 <= 10, "≤ 10 ms") : ""
+  )
+}
+
+const removeKeys = async (prefix: string) => {
+  const redis = new Redis(redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+  try {
+    await redis.connect()
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
+      if (Array.isArray(keys) && keys.length > 0) await redis.del(...keys.map(String))
+    }
+  } finally {
+    redis.disconnect()
+  }
+}
+
+export const cache = async (upstream: Upstream, memoryService: Service): Promise<ReadonlyArray<Row>> => {
+  await upstream.setDelay(0)
+  const rows = [await measure(memoryService, "memory")]
+  const prefix = `llm-batch-bench:${process.pid}:`
+  const redisService = await startService(upstream, {
+    REDIS_URL: redisUrl,
+    CACHE_KEY_PREFIX: prefix,
+    CACHE_TTL_SECONDS: "120"
+  })
+  try {
+    rows.push(await measure(redisService, "Redis"))
+  } catch (error) {
+    rows.push(row("cache, Redis", "100 cached", `n/a (${error instanceof Error ? error.message : String(error)})`))
+  } finally {
+    await redisService.stop()
+    await removeKeys(prefix).catch(() => undefined)
+  }
+  return rows
+}

@@ -1,0 +1,286 @@
+/** What the bench scenarios share: child processes, the upstream and service handles, HTTP, stats. */
+import { type ChildProcess, spawn } from "node:child_process"
+import { once } from "node:events"
+import { readFileSync } from "node:fs"
+import { Agent, request as httpRequest } from "node:http"
+import { createServer } from "node:net"
+import { fileURLToPath } from "node:url"
+
+export const root = fileURLToPath(new URL("..", import.meta.url))
+const benchDir = fileURLToPath(new URL(".", import.meta.url))
+
+/** The service's concurrency limit in every scenario (the default of LLM_CONCURRENCY). */
+export const llmConcurrency = 64
+
+// ---------------------------------------------------------------- numbers
+
+export const median = (values: ReadonlyArray<number>): number => percentile(values, 50)
+
+export const percentile = (values: ReadonlyArray<number>, p: number): number => {
+  if (values.length === 0) return Number.NaN
+  const sorted = values.toSorted((a, b) => a - b)
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))
+  return sorted[rank]!
+}
+
+/** A field of parsed JSON, without trusting its shape. */
+export const field = (json: unknown, name: string): unknown =>
+  typeof json === "object" && json !== null && name in json ? Reflect.get(json, name) : undefined
+
+export const fixed = (value: number, digits = 0): string =>
+  Number.isFinite(value) ? value.toFixed(digits) : "n/a"
+
+// ---------------------------------------------------------------- child processes
+
+const children = new Set<ChildProcess>()
+
+/** Runs `node <script>` (or another executable) as a child; it is killed when the bench exits. */
+export const startChild = (
+  command: string,
+  args: ReadonlyArray<string>,
+  env: Readonly<Record<string, string>> = {}
+): ChildProcess => {
+  const child = spawn(command, args, {
+    cwd: root,
+    // A clean environment: no provider keys or REDIS_URL leak in from the shell.
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    // stdin is a pipe the child may watch: it closes when the bench exits, however it exits.
+    stdio: ["pipe", "pipe", "inherit"]
+  })
+  children.add(child)
+  child.on("exit", () => children.delete(child))
+  return child
+}
+
+export const stopChild = async (child: ChildProcess): Promise<void> => {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, "exit")
+  child.kill("SIGTERM")
+  const timer = setTimeout(() => child.kill("SIGKILL"), 3_000)
+  await exited
+  clearTimeout(timer)
+}
+
+export const stopAll = async (): Promise<void> => {
+  await Promise.all([...children].map(stopChild))
+}
+
+const readAll = async (child: ChildProcess): Promise<string> => {
+  const chunks: Array<Buffer> = []
+  child.stdout?.on("data", (chunk: Buffer) => chunks.push(chunk))
+  const [code] = await once(child, "exit")
+  if (code !== 0) throw new Error(`${child.spawnargs.join(" ")} exited with ${String(code)}`)
+  return Buffer.concat(chunks).toString("utf8")
+}
+
+/** Runs a child to completion and parses the last line it printed as JSON. */
+export const runJson = async (command: string, args: ReadonlyArray<string>): Promise<unknown> => {
+  const output = await readAll(startChild(command, args))
+  const last = output.trim().split("\n").at(-1) ?? ""
+  return JSON.parse(last)
+}
+
+export const benchScript = (name: string) => `${benchDir}${name}`
+
+// ---------------------------------------------------------------- HTTP
+
+const agent = new Agent({ keepAlive: true, maxSockets: 16 })
+
+export interface HttpResult {
+  readonly status: number
+  readonly body: string
+  readonly ms: number
+}
+
+/** One request over a keep-alive agent, timed from send to the last byte. */
+export const http = (port: number, method: string, path: string, body?: unknown): Promise<HttpResult> =>
+  new Promise((resolve, reject) => {
+    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body))
+    const started = performance.now()
+    const req = httpRequest({
+      host: "127.0.0.1",
+      port,
+      method,
+      path,
+      agent,
+      headers: payload === undefined ? {} : { "content-type": "application/json", "content-length": payload.length }
+    }, (res) => {
+      const chunks: Array<Buffer> = []
+      res.on("data", (chunk: Buffer) => chunks.push(chunk))
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          body: Buffer.concat(chunks).toString("utf8"),
+          ms: performance.now() - started
+        }))
+      res.on("error", reject)
+    })
+    req.on("error", reject)
+    req.end(payload)
+  })
+
+export const freePort = async (): Promise<number> => {
+  const server = createServer()
+  server.listen(0, "127.0.0.1")
+  await once(server, "listening")
+  const address = server.address()
+  server.close()
+  if (address === null || typeof address === "string") throw new Error("no TCP address")
+  return address.port
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+
+/** Polls GET /health every 5 ms; resolves with the time it first answered 200. */
+export const waitForHealth = async (port: number, timeoutMs = 15_000): Promise<number> => {
+  const deadline = performance.now() + timeoutMs
+  while (performance.now() < deadline) {
+    const ok = await http(port, "GET", "/health").then((r) => r.status === 200, () => false)
+    if (ok) return performance.now()
+    await sleep(5)
+  }
+  throw new Error(`service on port ${port} did not answer /health within ${timeoutMs} ms`)
+}
+
+// ---------------------------------------------------------------- the upstream and the service
+
+export interface Upstream {
+  readonly port: number
+  readonly baseUrl: string
+  readonly setDelay: (ms: number) => Promise<void>
+  readonly stats: () => Promise<{ readonly calls: number; readonly peak: number }>
+  readonly stop: () => Promise<void>
+}
+
+export const startUpstream = async (): Promise<Upstream> => {
+  const child = startChild(process.execPath, [benchScript("upstream.ts")])
+  const [line] = await once(child.stdout!, "data")
+  const port = Number(field(JSON.parse(String(line)), "port"))
+  return {
+    port,
+    baseUrl: `http://127.0.0.1:${port}/v1`,
+    setDelay: async (delayMs) => {
+      await http(port, "POST", "/_control", { delayMs })
+    },
+    stats: async () => {
+      const parsed: unknown = JSON.parse((await http(port, "GET", "/_stats")).body)
+      return { calls: Number(field(parsed, "calls")), peak: Number(field(parsed, "peak")) }
+    },
+    stop: () => stopChild(child)
+  }
+}
+
+export interface Service {
+  readonly port: number
+  readonly pid: number
+  /** performance.now() at spawn and when /health first answered. */
+  readonly startedAt: number
+  readonly healthyAt: number
+  readonly ask: (questions: ReadonlyArray<Question>) => Promise<AskResult>
+  readonly stop: () => Promise<void>
+}
+
+export interface Question {
+  readonly index: number
+  readonly question: string
+  readonly cache?: boolean
+}
+
+export interface AskResult {
+  readonly ms: number
+  readonly ok: number
+  readonly cached: number
+  readonly total: number
+}
+
+/** Counts successful and cached items without trusting the body's shape. */
+const summarize = (body: string): { readonly ok: number; readonly cached: number; readonly total: number } => {
+  const results: unknown = field(JSON.parse(body), "results")
+  const items: ReadonlyArray<unknown> = Array.isArray(results) ? results : []
+  return {
+    ok: items.filter((r) => field(r, "status") === "success").length,
+    cached: items.filter((r) => field(r, "cached") === true).length,
+    total: items.length
+  }
+}
+
+export const startService = async (
+  upstream: Upstream,
+  env: Readonly<Record<string, string>> = {},
+  nodeArgs: ReadonlyArray<string> = []
+): Promise<Service> => {
+  const port = await freePort()
+  const startedAt = performance.now()
+  const child = startChild(process.execPath, [...nodeArgs, "src/main.ts"], {
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    LOG_LEVEL: "Warn",
+    LLM_CONCURRENCY: String(llmConcurrency),
+    OPENAI_BASE_URL: upstream.baseUrl,
+    OPENAI_API_KEY: "sk-bench",
+    ...env
+  })
+  const healthyAt = await waitForHealth(port)
+  return {
+    port,
+    pid: child.pid!,
+    startedAt,
+    healthyAt,
+    ask: async (questions) => {
+      const response = await http(port, "POST", "/ask", { questions })
+      if (response.status !== 200) throw new Error(`/ask answered ${response.status}: ${response.body.slice(0, 300)}`)
+      return { ms: response.ms, ...summarize(response.body) }
+    },
+    stop: () => stopChild(child)
+  }
+}
+
+/** `count` distinct questions; `tag` keeps them apart from other runs' (and the cache's) questions. */
+export const questions = (count: number, tag: string): ReadonlyArray<Question> =>
+  Array.from({ length: count }, (_, i) => ({ index: i + 1, question: `bench ${tag} question ${i + 1}` }))
+
+// ---------------------------------------------------------------- CPU and memory
+
+/** CPU time (user + system) a process has used so far, in ms (10 ms resolution). */
+export const cpuMsOf = (pid: number): number => {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? []
+  return (Number(fields[11]) + Number(fields[12])) * (1_000 / 100)
+}
+
+/** VmRSS and VmHWM (peak RSS) of a process, in MB. */
+export const memoryOf = (pid: number): { readonly rssMb: number; readonly hwmMb: number } => {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8")
+  const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, "m").exec(status)?.[1] ?? NaN)
+  return { rssMb: kb("VmRSS") / 1024, hwmMb: kb("VmHWM") / 1024 }
+}
+
+// ---------------------------------------------------------------- the report
+
+export interface Row {
+  readonly scenario: string
+  readonly measure: string
+  readonly value: string
+  readonly reference: string
+  readonly ratio: string
+  readonly target: string
+}
+
+export const row = (
+  scenario: string,
+  measure: string,
+  value: string,
+  reference = "",
+  ratio = "",
+  target = ""
+): Row => ({ scenario, measure, value, reference, ratio, target })
+
+export const renderTable = (rows: ReadonlyArray<Row>): string => {
+  const header = ["scenario", "measure", "llm-batch", "floor / ideal", "ratio", "target"]
+  const cells = rows.map((r) => [r.scenario, r.measure, r.value, r.reference, r.ratio, r.target])
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)))
+  const line = (values: ReadonlyArray<string>) => `| ${values.map((v, i) => v.padEnd(widths[i]!)).join(" | ")} |`
+  return [line(header), `|${widths.map((w) => "-".repeat(w + 2)).join("|")}|`, ...cells.map(line)].join("\n")
+}
+
+/** `met (…)` / `MISSED (…)` for a target check. */
+export const verdict = (met: boolean, target: string): string => `${met ? "met" : "MISSED"}: ${target}`
