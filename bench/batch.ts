@@ -28,7 +28,14 @@ export const batchScaling = async (upstream: Upstream, service: Service): Promis
     const maxPeak = Math.max(...peaks)
     const scenario = `batch N=${size}`
     rows.push(
-      row(scenario, "wall ms", fixed(wall), fixed(ideal), fixed(wall / ideal, 2), verdict(wall <= 1.2 * ideal, "≤ 1.2 × ideal")),
+      row(
+        scenario,
+        "wall ms",
+        fixed(wall),
+        fixed(ideal),
+        fixed(wall / ideal, 2),
+        verdict(wall <= 1.2 * ideal, "≤ 1.2 × ideal")
+      ),
       row(
         scenario,
         "peak in flight",

@@ -5,10 +5,22 @@
  * own key prefix (removed afterwards; it also has a short TTL). Redis is never flushed.
  */
 import { Redis } from "ioredis"
-import { fixed, median, percentile, row, type Row, questions, type Service, startService, type Upstream, verdict } from "./lib.ts"
+import {
+  fixed,
+  median,
+  percentile,
+  row,
+  type Row,
+  questions,
+  type Service,
+  startService,
+  type Upstream,
+  verdict
+} from "./lib.ts"
 
 const size = 100
-const repeats = 20
+const warmups = 10
+const repeats = 30
 const redisUrl = "redis://127.0.0.1:6379"
 
 const measure = async (service: Service, label: string): Promise<Row> => {
@@ -16,19 +28,21 @@ const measure = async (service: Service, label: string): Promise<Row> => {
   await service.ask(batch)
   await new Promise((resolve) => setTimeout(resolve, 200)) // cache writes do not hold the answer up
   const times: Array<number> = []
-  for (let i = 0; i < repeats; i++) {
+  // The first cached rounds warm the hit path up (the Redis service has just started).
+  for (let i = 0; i < warmups + repeats; i++) {
     const result = await service.ask(batch)
     if (result.cached !== size) return row(`cache, ${label}`, "100 cached", `n/a (${result.cached}/${size} cached)`)
-    times.push(result.ms)
+    if (i >= warmups) times.push(result.ms)
   }
   const p50 = median(times)
   return row(
     `cache, ${label}`,
-    "100 cached: p50 / p99 ms",
+    "100 cached: round trip p50 / p99 ms",
     `${fixed(p50, 2)} / ${fixed(percentile(times, 99), 2)}`,
     "",
     "",
-    label === "Redis" ? verdict(p50 <= 10, "≤ 10 ms") : ""
+    // The round trip bounds the server's time from above (`pnpm bench:cache` has the engine alone).
+    label === "Redis" ? verdict(p50 <= 10, "≤ 10 ms server time") : ""
   )
 }
 

@@ -3,7 +3,19 @@
  * SDK making the same 1,000 calls with Promise.all (bench/sdk.ts, its own process). The ratio is
  * taken within each run.
  */
-import { benchScript, field, fixed, median, row, type Row, questions, runJson, type Service, type Upstream, verdict } from "./lib.ts"
+import {
+  benchScript,
+  field,
+  fixed,
+  median,
+  row,
+  type Row,
+  questions,
+  runJson,
+  type Service,
+  type Upstream,
+  verdict
+} from "./lib.ts"
 
 const size = 1000
 const runs = 5

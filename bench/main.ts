@@ -5,7 +5,7 @@
  *   pnpm bench                 every scenario
  *   pnpm bench overhead cache  only those (overhead, batch, fanout, cache, memory)
  */
-import { cpus } from "node:os"
+import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
 import { cache } from "./cache.ts"
 import { fanout } from "./fanout.ts"
@@ -35,6 +35,7 @@ for (const signal of ["SIGINT", "SIGTERM"] as const) {
 }
 
 const started = performance.now()
+const loadBefore = loadavg()[0] ?? 0
 const rows: Array<Row> = []
 try {
   const upstream = await startUpstream()
@@ -53,5 +54,7 @@ const cpu = cpus()[0]?.model ?? "unknown CPU"
 process.stdout.write(
   `\n${renderTable(rows)}\n\n` +
     `machine: ${cpus().length} × ${cpu}, Node ${process.version}; ` +
+    // Other work on the machine moves every figure: the 1-minute load average says how much there was.
+    `load average ${loadBefore.toFixed(2)} before, ${(loadavg()[0] ?? 0).toFixed(2)} after; ` +
     `total ${((performance.now() - started) / 1_000).toFixed(0)} s\n`
 )

@@ -49,7 +49,8 @@ const service = async (target: Service, clients: number, duration = seconds): Pr
 }
 
 const floor = async (upstream: Upstream, clients: number): Promise<Load> => {
-  const result = await runJson(process.execPath, [benchScript("sdk.ts"), "loop", upstream.baseUrl, String(clients), String(seconds)])
+  const args = ["loop", upstream.baseUrl, String(clients), String(seconds)]
+  const result = await runJson(process.execPath, [benchScript("sdk.ts"), ...args])
   return parse(result, Number(field(result, "cpuMsPerCall")))
 }
 

@@ -41,8 +41,11 @@ export const runBatch = Effect.fn("runBatch")(function*(
       yield* Deferred.succeed(outcomes.get(result.index)!, result)
       return result
     }))
-  const runPlanned = (planned: PlannedItem) =>
+  const runPlanned = (planned: PlannedItem, position: number) =>
     Effect.gen(function*() {
+      // Items past the first LLM_CONCURRENCY would wait for a slot anyway: they are prepared on the
+      // next tick, so the first calls go out before a large batch has been set up.
+      if (position >= config.llmConcurrency) yield* Effect.yieldNow
       const requestedModel = planned.item.model ?? config.defaultModel
       const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
       const failed = dependencies.find((dependency) => dependency.status === "error")
