@@ -1,16 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import type { BatchResponse } from "../../src/domain/Batch.ts"
+import { askBatch as ask } from "../support/ask.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { TestServer } from "../support/TestServer.ts"
-
-const ask = (body: unknown) =>
-  Effect.gen(function*() {
-    const server = yield* TestServer
-    const answer = yield* server.post("/ask", body)
-    expect(answer.status).toBe(200)
-    return answer.body as BatchResponse
-  })
 
 describe("POST /ask", () => {
   it.live("runs the original example batch: a sequential chain embedding Q1 and a concurrent question", () =>
