@@ -1,5 +1,6 @@
 /** Entry point of `pnpm start`: the HTTP service on its configured (or embedded default) services. */
-import { NodeRuntime } from "@effect/platform-node"
+// Modules by path: the package index loads every Node module of the platform (Redis client included).
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import { Cause, Exit, Layer, Runtime } from "effect"
 import { AppLayer } from "./app.ts"
 

@@ -24,7 +24,7 @@ export interface RunOptions {
   readonly onResult?: ((result: ResultItem) => Effect.Effect<void>) | undefined
 }
 
-export const runBatch = Effect.fn("runBatch")(function*(
+export const runBatch = Effect.fnUntraced(function*(
   request: BatchRequest,
   options: RunOptions = {}
 ): Effect.fn.Return<BatchResponse, InvalidBatchError, AppConfig | LlmClient> {

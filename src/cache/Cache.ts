@@ -7,7 +7,6 @@ import { AppConfig, type CacheSettings } from "../config/AppConfig.ts"
 import type { Completion } from "../llm/types.ts"
 import { type CacheKey, encodeCompletion } from "./key.ts"
 import { BoundedLru } from "./lru.ts"
-import { makeRedisCache } from "./redis.ts"
 
 /** What `GET /health` shows about the cache (snake_case like the rest of the HTTP API). */
 export type CacheHealth =
@@ -32,6 +31,7 @@ export interface CacheShape {
   readonly kind: "memory" | "redis"
   /** Lookups issued together (e.g. a batch's independent items) share one round trip. */
   readonly get: (key: CacheKey) => Effect.Effect<Option.Option<Completion>>
+  /** Never delays the caller: a remote store writes in the background (flushed briefly on shutdown). */
   readonly set: (key: CacheKey, value: Completion) => Effect.Effect<void>
   readonly health: Effect.Effect<CacheHealth>
 }
@@ -46,12 +46,12 @@ const makeMemoryCache = Effect.fnUntraced(function*(settings: CacheSettings) {
       `entries live ${settings.ttlSeconds} s); set REDIS_URL to share it across processes and restarts`
   )
 
-  const get = Effect.fn("Cache.get")(function*(key: CacheKey) {
+  const get = Effect.fnUntraced(function*(key: CacheKey) {
     const now = yield* Clock.currentTimeMillis
     return Option.fromUndefinedOr(lru.get(key, now))
   })
 
-  const set = Effect.fn("Cache.set")(function*(key: CacheKey, value: Completion) {
+  const set = Effect.fnUntraced(function*(key: CacheKey, value: Completion) {
     const now = yield* Clock.currentTimeMillis
     // UTF-16 strings take about two bytes a character once in memory.
     lru.set(key, value, 2 * (key.length + encodeCompletion(value).length), now + ttlMs)
@@ -87,6 +87,8 @@ export class Cache extends Context.Service<Cache, CacheShape>()("llm-batch/Cache
       if (Option.isNone(cache.redisUrl)) {
         return yield* Effect.die(new Error("Cache.layerRedis needs REDIS_URL; use Cache.layer to choose"))
       }
+      // Loaded only when configured: the Redis client costs startup time and memory.
+      const { makeRedisCache } = yield* Effect.promise(() => import("./redis.ts"))
       return yield* makeRedisCache({
         url: cache.redisUrl.value,
         keyPrefix: cache.keyPrefix,

@@ -3,7 +3,7 @@
  * unaware of it. A call is answered from the cache when it can; identical calls in flight at the
  * same time share one upstream call (single flight); only successful answers are stored.
  */
-import { Deferred, Duration, Effect, Fiber, FiberSet, Layer, Option } from "effect"
+import { Deferred, Effect, Fiber, Layer, Option } from "effect"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import type { LlmError } from "../domain/Errors.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
@@ -40,16 +40,9 @@ export const layer = Layer.effect(
     // Shared calls run in the layer's scope, not in the fiber of whichever caller came first.
     const scope = yield* Effect.scope
     const flights = new Map<CacheKey, Flight>()
-    // Writes run behind the answer; on shutdown they get a moment to land before the client closes.
-    const writes = yield* FiberSet.make<void>()
-    yield* Effect.addFinalizer(() =>
-      FiberSet.awaitEmpty(writes).pipe(Effect.timeoutOption(Duration.seconds(2)), Effect.asVoid)
-    )
-
     const callAndStore = (key: CacheKey, request: CompletionRequest) =>
       upstream.complete(request).pipe(
-        // The answer does not wait for the write: a slow Redis must not slow answers down.
-        Effect.tap((result) => FiberSet.run(writes, cache.set(key, result.completion))),
+        Effect.tap((result) => cache.set(key, result.completion)),
         Effect.map((result): CallResult => ({ ...result, cached: false }))
       )
 
@@ -90,7 +83,7 @@ export const layer = Layer.effect(
         })
       )
 
-    const complete = Effect.fn("LlmClient.complete.cached")(function*(request: CompletionRequest) {
+    const complete = Effect.fnUntraced(function*(request: CompletionRequest) {
       if (request.cache === false) return yield* upstream.complete(request)
       const key = cacheKey(request, effectiveBaseUrl(config, request))
       // Hits skip the flight machinery. Identical misses meet in the flight, so they share one

@@ -3,7 +3,7 @@
  * startup, gone mid-run, frozen) turns into a miss or a skipped write within a short timeout, is
  * logged once per outage and shown by `/health`, and the client reconnects on its own.
  */
-import { Duration, Effect, Exit, Option, Redacted, Request, RequestResolver, Schema } from "effect"
+import { Duration, Effect, Exit, FiberSet, Option, Redacted, Request, RequestResolver, Schema } from "effect"
 import { Redis } from "ioredis"
 import type { Completion } from "../llm/types.ts"
 import type { CacheHealth, CacheShape } from "./Cache.ts"
@@ -150,15 +150,23 @@ export const makeRedisCache = Effect.fnUntraced(function*(settings: RedisSetting
     )
   )
 
-  const get = Effect.fn("Cache.get")(function*(key: CacheKey) {
+  const get = Effect.fnUntraced(function*(key: CacheKey) {
     return yield* Effect.request(new Lookup({ key }), resolver)
   })
 
-  const set = Effect.fn("Cache.set")(function*(key: CacheKey, value: Completion) {
-    yield* command("SET", () => redis.set(redisKey(key), encodeCompletion(value), "EX", settings.ttlSeconds)).pipe(
-      Effect.catchTag("CacheUnavailable", () => Effect.void)
-    )
-  })
+  // The answer does not wait for its write: a slow Redis must not slow answers down. On shutdown
+  // pending writes get a moment to land before the client closes (this finalizer runs first).
+  const writes = yield* FiberSet.make<void>()
+  yield* Effect.addFinalizer(() =>
+    FiberSet.awaitEmpty(writes).pipe(Effect.timeoutOption(Duration.seconds(2)), Effect.asVoid)
+  )
+  const set = (key: CacheKey, value: Completion) =>
+    FiberSet.run(
+      writes,
+      command("SET", () => redis.set(redisKey(key), encodeCompletion(value), "EX", settings.ttlSeconds)).pipe(
+        Effect.catchTag("CacheUnavailable", () => Effect.void)
+      )
+    ).pipe(Effect.asVoid)
 
   const health = command("PING", () => redis.ping()).pipe(
     Effect.as(true),

@@ -3,7 +3,8 @@
  * The `llm-batch` command line: `serve`, `ask`, and one line per further subcommand. Usage errors
  * exit 2 like bad input; help for a bad invocation goes to stderr so stdout carries only results.
  */
-import { NodeRuntime, NodeServices } from "@effect/platform-node"
+import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
+import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Console, Effect, Exit, Logger, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
