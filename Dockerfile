@@ -31,5 +31,6 @@ EXPOSE 8000
 HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + process.env.PORT + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # Exec form: node is PID 1 and receives SIGTERM itself; the service then stops accepting,
-# finishes in-flight requests and exits 0.
-CMD ["node", "src/main.ts"]
+# finishes in-flight requests and exits 0. The same command as `pnpm start` (checked by the test):
+# a 16 MB young generation keeps peak memory down at no measured cost in throughput.
+CMD ["node", "--max-semi-space-size=16", "src/main.ts"]

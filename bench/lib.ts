@@ -5,6 +5,7 @@ import { readFileSync } from "node:fs"
 import { Agent, request as httpRequest } from "node:http"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
+import packageJson from "../package.json" with { type: "json" }
 
 export const root = fileURLToPath(new URL("..", import.meta.url))
 const benchDir = fileURLToPath(new URL(".", import.meta.url))
@@ -211,7 +212,9 @@ export const startService = async (
 ): Promise<Service> => {
   const port = await freePort()
   const startedAt = performance.now()
-  const child = startChild(process.execPath, [...nodeArgs, "src/main.ts"], {
+  // `pnpm start`'s own command (its Node flags included), so the bench measures what is shipped.
+  const [, ...startArgs] = packageJson.scripts.start.split(" ")
+  const child = startChild(process.execPath, [...nodeArgs, ...startArgs], {
     PORT: String(port),
     HOST: "127.0.0.1",
     LOG_LEVEL: "Warn",

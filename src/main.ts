@@ -1,11 +1,8 @@
-/** Entry point of `pnpm start`: the HTTP service on its configured (or embedded default) services. */
-// Modules by path: the package index loads every Node module of the platform (Redis client included).
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
-import { Cause, Exit, Layer, Runtime } from "effect"
-import { AppLayer } from "./app.ts"
+/** Entry point of `pnpm start` and the Docker image: turns on Node's compile cache, then starts the service. */
+import { enableCompileCache } from "node:module"
 
-/** SIGTERM/SIGINT interrupt the server after in-flight requests finish: that is a clean exit. */
-export const teardown: Runtime.Teardown = (exit, onExit) =>
-  Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
-
-Layer.launch(AppLayer).pipe(NodeRuntime.runMain({ teardown }))
+// V8's compiled code (and the type-stripped sources) of every module loaded after this line is
+// kept on disk, in NODE_COMPILE_CACHE or the OS temp directory: later starts skip most of the
+// parsing (README, Performance). A cache that cannot be written only costs that speed-up.
+enableCompileCache()
+await import("./start.ts")

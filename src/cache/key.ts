@@ -3,7 +3,7 @@
  * changes the answer, behind a format version; a value is a normalized `Completion` as JSON.
  */
 import { Brand, Option, Schema } from "effect"
-import { createHash } from "node:crypto"
+import { hash } from "node:crypto"
 import { Usage } from "../domain/Batch.ts"
 import type { Completion, CompletionRequest } from "../llm/types.ts"
 
@@ -46,7 +46,7 @@ export const cacheKey = (request: CompletionRequest, baseUrl: string): CacheKey 
   for (const [name, value] of Object.entries(request)) {
     if (!notIngredients.has(name)) ingredients[name] = value
   }
-  const digest = createHash("sha256").update(canonicalJson(ingredients)).digest("hex")
+  const digest = hash("sha256", canonicalJson(ingredients), "hex")
   return CacheKey(`${cacheFormatVersion}:${digest}`)
 }
 
