@@ -171,6 +171,9 @@ export const startUpstream = async (): Promise<Upstream> => {
   }
 }
 
+/** `pnpm start`'s own command after `node` (its Node flags included): the bench measures what ships. */
+const [, ...startArgs] = packageJson.scripts.start.split(" ")
+
 export interface Service {
   readonly port: number
   readonly pid: number
@@ -212,8 +215,6 @@ export const startService = async (
 ): Promise<Service> => {
   const port = await freePort()
   const startedAt = performance.now()
-  // `pnpm start`'s own command (its Node flags included), so the bench measures what is shipped.
-  const [, ...startArgs] = packageJson.scripts.start.split(" ")
   const child = startChild(process.execPath, [...nodeArgs, ...startArgs], {
     PORT: String(port),
     HOST: "127.0.0.1",

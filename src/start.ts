@@ -5,7 +5,7 @@ import { Cause, Exit, Layer, Runtime } from "effect"
 import { AppLayer } from "./app.ts"
 
 /** SIGTERM/SIGINT interrupt the server after in-flight requests finish: that is a clean exit. */
-export const teardown: Runtime.Teardown = (exit, onExit) =>
+const teardown: Runtime.Teardown = (exit, onExit) =>
   Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause) ? onExit(0) : Runtime.defaultTeardown(exit, onExit)
 
 Layer.launch(AppLayer).pipe(NodeRuntime.runMain({ teardown }))

@@ -18,8 +18,9 @@ export const redisPrefix = Effect.acquireRelease(
   (prefix) => Effect.promise(() => deleteKeys(prefix))
 )
 
-const deleteKeys = async (prefix: string) => {
-  const redis = new Redis(sharedRedisUrl, { lazyConnect: true, maxRetriesPerRequest: 1 })
+/** Deletes every key under `prefix` (SCAN + DEL, never a flush); the bench cleans up with it too. */
+export const deleteKeys = async (prefix: string, url = sharedRedisUrl) => {
+  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await redis.connect()
     for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 500 })) {
