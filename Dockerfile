@@ -1,29 +1,32 @@
 # llm-batch service image.
 #   docker build -t llm-batch .
 #   docker run --rm -p 127.0.0.1:8000:8000 --env-file .env llm-batch
-# There is no build step: Node 24 runs the TypeScript sources directly (type stripping), so the
-# image is the production dependencies plus src/. test/ship/dockerfile.test.ts checks this recipe
-# and runs its install and start commands in a clean directory (CI has no Docker engine).
+# The image holds only the bundle `pnpm build` makes (dist/: the service, the CLI and every
+# dependency in a few files), so it needs no node_modules. test/ship/dockerfile.test.ts checks this
+# recipe and runs its install, build and start commands in a clean directory (CI has no Docker engine).
 
-# ---- deps: production dependencies, installed exactly as locked ----
-FROM node:24-bookworm-slim AS deps
+# ---- build: every dependency as locked (esbuild is a dev dependency), then the bundle ----
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json pnpm-lock.yaml ./
 # pnpm at the version package.json pins ("packageManager"), as scripts/toolchain.sh does; npm
 # rather than corepack, which Node 25 no longer bundles.
 RUN npm install --global --no-audit --no-fund "pnpm@$(node -p 'require("./package.json").packageManager.split("@")[1]')"
-RUN pnpm install --frozen-lockfile --prod
+RUN pnpm install --frozen-lockfile
+COPY tsconfig.json ./
+COPY scripts/build.ts ./scripts/
+COPY src ./src
+RUN pnpm build
 
-# ---- runtime: no pnpm, no dev dependencies, not root ----
+# ---- runtime: the bundle only: no node_modules, no pnpm, not root ----
 FROM node:24-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8000
 WORKDIR /app
-# Root-owned and read-only to the service user: the app never writes to its own files.
-COPY --from=deps /app/node_modules ./node_modules
-COPY package.json ./
-COPY src ./src
+# Root-owned and read-only to the service user: the app never writes to its own files (Node's
+# compile cache goes to the OS temp directory).
+COPY --from=build /app/dist ./dist
 # "node" (uid 1000) is the unprivileged user of the official image.
 USER node
 EXPOSE 8000
@@ -33,4 +36,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # Exec form: node is PID 1 and receives SIGTERM itself; the service then stops accepting,
 # finishes in-flight requests and exits 0. The same command as `pnpm start` (checked by the test):
 # a 16 MB young generation keeps peak memory down at no measured cost in throughput.
-CMD ["node", "--max-semi-space-size=16", "src/main.ts"]
+CMD ["node", "--max-semi-space-size=16", "dist/main.js"]

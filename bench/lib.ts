@@ -6,6 +6,7 @@ import { Agent, request as httpRequest } from "node:http"
 import { createServer } from "node:net"
 import { fileURLToPath } from "node:url"
 import packageJson from "../package.json" with { type: "json" }
+import { buildDist } from "../scripts/build.ts"
 
 export const root = fileURLToPath(new URL("..", import.meta.url))
 const benchDir = fileURLToPath(new URL(".", import.meta.url))
@@ -174,6 +175,10 @@ export const startUpstream = async (): Promise<Upstream> => {
 /** `pnpm start`'s own command after `node` (its Node flags included): the bench measures what ships. */
 const [, ...startArgs] = packageJson.scripts.start.split(" ")
 
+let built: Promise<void> | undefined
+/** `pnpm start` builds dist/ first (its prestart script); the bench does too, once per run. */
+const buildOnce = () => (built ??= buildDist())
+
 export interface Service {
   readonly port: number
   readonly pid: number
@@ -213,6 +218,7 @@ export const startService = async (
   env: Readonly<Record<string, string>> = {},
   nodeArgs: ReadonlyArray<string> = []
 ): Promise<Service> => {
+  await buildOnce()
   const port = await freePort()
   const startedAt = performance.now()
   const child = startChild(process.execPath, [...nodeArgs, ...startArgs], {

@@ -7,9 +7,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync, spawn, spawnSync } from "node:child_process"
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs"
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
-import { dirname, join } from "node:path"
+import { basename, dirname, join } from "node:path"
 import { repoRoot } from "../support/Cli.ts"
 import { freePortPromise } from "../support/ports.ts"
 import { copyOf, dockerIgnore, envOf, execForm, healthcheckOf, parseDockerfile, type Stage, stagesOf } from "./dockerfile.ts"
@@ -35,19 +35,19 @@ describe("Dockerfile", () => {
     for (const stage of stages) expect(stage.image).toMatch(/^node:24(?:\.[\d.]+)?-(?:bookworm-|trixie-)?slim$/)
   })
 
-  it("installs with the lockfile, production dependencies only, at the pinned pnpm version", () => {
+  it("installs with the lockfile at the pinned pnpm version and ships only the bundle", () => {
     const runs = stages.flatMap((stage) => argsOf(stage, "RUN"))
     const installs = runs.filter((run) => /\bpnpm install\b/.test(run))
     expect(installs.length).toBeGreaterThan(0)
     for (const install of installs) expect(install).toMatch(/--frozen-lockfile\b/)
-    // The stage whose node_modules reach the final image installed with --prod.
-    const copied = argsOf(finalStage, "COPY").map(copyOf).find((copy) => copy.sources.some((s) => s.includes("node_modules")))
-    expect(copied?.from).toBeDefined()
-    const source = stageNamed(copied!.from!)!
-    expect(argsOf(source, "RUN").some((run) => /\bpnpm install\b.*--frozen-lockfile/.test(run) && /--prod\b/.test(run))).toBe(true)
     // pnpm is installed from package.json's packageManager pin (the replay below checks the version).
     expect(runs.some((run) => /npm install --global .*pnpm@/.test(run))).toBe(true)
-    // ...and the final image has no package manager step of its own.
+    // The final image copies dist/ from the stage that runs `pnpm build`, and nothing else: no
+    // node_modules, no sources...
+    const copies = argsOf(finalStage, "COPY").map(copyOf)
+    expect(copies.map((copy) => copy.sources)).toEqual([["/app/dist"]])
+    expect(argsOf(stageNamed(copies[0]!.from!)!, "RUN")).toContain("pnpm build")
+    // ...and has no package manager step of its own.
     expect(argsOf(finalStage, "RUN").filter((run) => /pnpm|npm install/.test(run))).toEqual([])
   })
 
@@ -79,7 +79,7 @@ describe("Dockerfile", () => {
     for (const path of ["node_modules/effect/package.json", ".env", ".env.local", "test/http/ask.test.ts", ".git/HEAD", ".tools/node"]) {
       expect(ignored(path), path).toBe(true)
     }
-    for (const path of ["package.json", "pnpm-lock.yaml", "src/main.ts", "src/cli/main.ts"]) {
+    for (const path of ["package.json", "pnpm-lock.yaml", "tsconfig.json", "scripts/build.ts", "src/main.ts", "src/cli/main.ts"]) {
       expect(ignored(path), path).toBe(false)
     }
   })
@@ -136,7 +136,10 @@ const replayStages = (root: string) => {
         for (const path of copy.sources) {
           const from = origin === undefined ? context : origin.dir
           const source = origin !== undefined && path.startsWith(`${origin.workdir}/`) ? path.slice(origin.workdir.length + 1) : path
-          const target = copy.destination.endsWith("/") ? join(dir, copy.destination, source) : join(dir, copy.destination)
+          // Docker's rules: a file copied to "dir/" keeps its name there; a directory's contents are
+          // copied into the destination.
+          const isFile = statSync(join(from, source)).isFile()
+          const target = isFile && copy.destination.endsWith("/") ? join(dir, copy.destination, basename(source)) : join(dir, copy.destination)
           // verbatimSymlinks: pnpm's node_modules is relative symlinks into node_modules/.pnpm.
           cpSync(join(from, source), target, { recursive: true, verbatimSymlinks: true })
         }
@@ -169,7 +172,7 @@ const untilHealthy = async (url: string, deadline: number): Promise<Response> =>
 }
 
 describe("the Dockerfile's commands, replayed in a clean directory", () => {
-  it.live("install production dependencies, start the service, pass HEALTHCHECK, stop on SIGTERM", () =>
+  it.live("install, build, start the bundle, pass HEALTHCHECK, stop on SIGTERM", () =>
     Effect.promise(async () => {
       const pnpmVersion = execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim()
       expect(pnpmVersion).toBe(pinnedPnpm)
@@ -178,9 +181,9 @@ describe("the Dockerfile's commands, replayed in a clean directory", () => {
         const { runtimeDir, env } = replayStages(root)
         // The image's pnpm is the version package.json pins.
         expect(npmCalls(root)).toEqual([`install --global --no-audit --no-fund pnpm@${pinnedPnpm}`])
-        expect(existsSync(join(runtimeDir, "node_modules", "effect"))).toBe(true)
-        expect(existsSync(join(runtimeDir, "node_modules", "vitest"))).toBe(false)
-        expect(existsSync(join(runtimeDir, "test"))).toBe(false)
+        // The bundle alone: the service runs with no node_modules to fall back on.
+        expect(readdirSync(runtimeDir).sort()).toEqual(["dist"])
+        expect(existsSync(join(runtimeDir, "dist", "main.js"))).toBe(true)
 
         const port = await freePort()
         // Only what the image has: its ENV, plus PATH for node. No keys, no Redis.

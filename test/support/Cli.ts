@@ -22,12 +22,14 @@ export interface CliOptions {
   readonly stdin?: string
   readonly cwd?: string
   readonly timeoutMs?: number
+  /** The CLI's entry file (default src/cli/main.ts; the bundle test passes dist/cli.js). */
+  readonly entry?: string
 }
 
 export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}) =>
   Effect.promise(() =>
     new Promise<CliRun>((resolve, reject) => {
-      const child = spawn(process.execPath, [cliPath, ...args], {
+      const child = spawn(process.execPath, [options.entry ?? cliPath, ...args], {
         cwd: options.cwd ?? repoRoot,
         env: { PATH: process.env.PATH ?? "", ...options.env },
         stdio: ["pipe", "pipe", "pipe"]

@@ -1,4 +1,7 @@
-/** Runs `node src/main.ts` as a child process (for tests of the real process: signals, logs). */
+/**
+ * Runs `node src/main.ts` (or another entry, such as the bundled `dist/main.js`) as a child process,
+ * for tests of the real process: signals, logs.
+ */
 import { Effect } from "effect"
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
@@ -11,10 +14,10 @@ export interface RunningService {
 }
 
 /** Starts the service (LOG_LEVEL Info unless given) and waits for its "Listening on" line. */
-export const startService = (env: Record<string, string>) =>
+export const startService = (env: Record<string, string>, entry = "src/main.ts") =>
   Effect.acquireRelease(
     Effect.promise(() => {
-      const child = spawn(process.execPath, ["src/main.ts"], {
+      const child = spawn(process.execPath, [entry], {
         env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "Info", ...env },
         stdio: ["ignore", "pipe", "pipe"]
       })
