@@ -1,8 +1,9 @@
 /**
  * `pnpm bench:cache` (not a test): the server's time for a fully cached batch of 100 questions on
  * the in-memory cache and on Redis, next to bare Redis figures from `redis-cli --latency` and
- * `redis-benchmark` on the same machine. "Engine" is `runBatch` in process (the server's own time,
- * no HTTP); "HTTP" is a POST /ask round trip on loopback (adds JSON and sockets).
+ * `redis-benchmark` on the same machine. "Engine alone" is `runBatch` in process (no HTTP, no
+ * request decoding); "HTTP" is a POST /ask round trip on loopback (adds JSON and sockets). `pnpm
+ * bench` reports the part in between: the service's own `Server-Timing`.
  *
  *   REDIS_URL=redis://127.0.0.1:6379 BENCH_RUNS=50 pnpm bench:cache
  *
@@ -146,9 +147,9 @@ const program = Effect.gen(function*() {
   const fmt = (s: Stats) => `p50 ${s.p50.toFixed(2)} ms, p95 ${s.p95.toFixed(2)} ms, min ${s.min.toFixed(2)} ms`
   const lines = [
     `Fully cached batch of ${size} questions, ${runs} timed runs each (after warm-up):`,
-    `  memory  engine (server time)  ${fmt(memory.engine)}`,
+    `  memory  engine alone          ${fmt(memory.engine)}`,
     `  memory  HTTP POST /ask        ${fmt(memory.http)}`,
-    `  redis   engine (server time)  ${fmt(redis.engine)}`,
+    `  redis   engine alone          ${fmt(redis.engine)}`,
     `  redis   HTTP POST /ask        ${fmt(redis.http)}`,
     `  redis   reads per cached batch (MONITOR): ${reads.length} [${reads.join(", ")}]`,
     `Bare Redis at ${redisHost}:${redisPort} on this machine:`,

@@ -92,6 +92,8 @@ export interface HttpResult {
   readonly status: number
   readonly body: string
   readonly ms: number
+  /** The service's own time, from its `Server-Timing: app;dur=…` header (NaN when absent). */
+  readonly serverMs: number
 }
 
 /** One request over a keep-alive agent, timed from send to the last byte. */
@@ -113,7 +115,8 @@ export const http = (port: number, method: string, path: string, body?: unknown)
         resolve({
           status: res.statusCode ?? 0,
           body: Buffer.concat(chunks).toString("utf8"),
-          ms: performance.now() - started
+          ms: performance.now() - started,
+          serverMs: Number(/\bapp;dur=([\d.]+)/.exec(String(res.headers["server-timing"]))?.[1] ?? NaN)
         }))
       res.on("error", reject)
     })
@@ -197,6 +200,7 @@ export interface Question {
 
 export interface AskResult {
   readonly ms: number
+  readonly serverMs: number
   readonly ok: number
   readonly cached: number
   readonly total: number
@@ -216,12 +220,15 @@ const summarize = (body: string): { readonly ok: number; readonly cached: number
 export const startService = async (
   upstream: Upstream,
   env: Readonly<Record<string, string>> = {},
-  nodeArgs: ReadonlyArray<string> = []
+  nodeArgs: ReadonlyArray<string> = [],
+  /** Instead of the bundle: the profile runs `src/main.ts`, whose frames name their package. */
+  entry?: string
 ): Promise<Service> => {
-  await buildOnce()
+  if (entry === undefined) await buildOnce()
+  const args = entry === undefined ? startArgs : [...startArgs.slice(0, -1), entry]
   const port = await freePort()
   const startedAt = performance.now()
-  const child = startChild(process.execPath, [...nodeArgs, ...startArgs], {
+  const child = startChild(process.execPath, [...nodeArgs, ...args], {
     PORT: String(port),
     HOST: "127.0.0.1",
     LOG_LEVEL: "Warn",
@@ -239,7 +246,7 @@ export const startService = async (
     ask: async (questions) => {
       const response = await http(port, "POST", "/ask", { questions })
       if (response.status !== 200) throw new Error(`/ask answered ${response.status}: ${response.body.slice(0, 300)}`)
-      return { ms: response.ms, ...summarize(response.body) }
+      return { ms: response.ms, serverMs: response.serverMs, ...summarize(response.body) }
     },
     stop: () => stopChild(child)
   }

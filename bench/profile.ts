@@ -24,7 +24,8 @@ const dir = mkdtempSync(join(tmpdir(), "llm-batch-profile-"))
 
 try {
   const upstream = await startUpstream()
-  const service = await startService(upstream, {}, ["--cpu-prof", `--cpu-prof-dir=${dir}`])
+  // The sources, not the bundle: the same code, but each frame's file tells its package.
+  const service = await startService(upstream, {}, ["--cpu-prof", `--cpu-prof-dir=${dir}`], "src/main.ts")
   const url = `http://127.0.0.1:${service.port}/ask`
   await runJson(process.execPath, [benchScript("load.ts"), url, clients, "2"]) // warm-up
   const load = await runJson(process.execPath, [benchScript("load.ts"), url, clients, seconds])

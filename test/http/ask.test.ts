@@ -32,6 +32,20 @@ describe("POST /ask", () => {
       expect(response.results[1]!.latency_ms).toBeGreaterThan(0)
     }).pipe(Effect.provide(TestServer.layer())))
 
+  it.live("says how long the service took in a Server-Timing header", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const upstream = yield* FakeUpstream
+      upstream.always("slow", { delayMs: 200 })
+      const answer = yield* server.post("/ask", { questions: [{ index: 1, question: "slow one" }] })
+      expect(answer.status).toBe(200)
+      const timing = /^app;dur=(\d+\.\d)$/.exec(answer.headers.get("server-timing") ?? "")
+      expect(timing, answer.headers.get("server-timing") ?? "no server-timing header").not.toBeNull()
+      // It covers the upstream call (200 ms), and not more than the whole round trip can hold.
+      expect(Number(timing![1])).toBeGreaterThanOrEqual(200)
+      expect(Number(timing![1])).toBeLessThan(10_000)
+    }).pipe(Effect.provide(TestServer.layer())))
+
   it.live("runs 50 independent questions in parallel", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
