@@ -20,7 +20,7 @@ import {
 } from "./lib.ts"
 
 const size = 100
-const warmups = 10
+const warmups = 50
 const repeats = 30
 const redisUrl = "redis://127.0.0.1:6379"
 
@@ -30,7 +30,8 @@ const measure = async (service: Service, label: string): Promise<ReadonlyArray<R
   await new Promise((resolve) => setTimeout(resolve, 200)) // cache writes do not hold the answer up
   const serverTimes: Array<number> = []
   const roundTrips: Array<number> = []
-  // The first cached rounds warm the hit path up (the Redis service has just started).
+  // The first cached rounds warm the hit path up (the Redis service has just started, so its JIT
+  // is cold): the figures are the steady state.
   for (let i = 0; i < warmups + repeats; i++) {
     const result = await service.ask(batch)
     if (result.cached !== size) return [row(`cache, ${label}`, "100 cached", `n/a (${result.cached}/${size} cached)`)]
