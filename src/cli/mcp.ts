@@ -2,22 +2,16 @@
  * `llm-batch mcp`: the MCP server over stdio, for hosts that launch it (Claude Desktop, Claude
  * Code, Roo Code, Cursor). Flags override the environment variables of the same name.
  */
-import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { McpStdioLayer } from "../mcp/stdio.ts"
-import { invalidSetting } from "./errors.ts"
-import { serverState } from "./serve.ts"
-import { askSettings, settingFlags, settingsLayer } from "./settings.ts"
+import { launchServer } from "./serve.ts"
+import { askSettings, settingFlags } from "./settings.ts"
 
 export const mcp = Command.make(
   "mcp",
   { settings: settingFlags(askSettings) },
-  ({ settings }) =>
-    // Like `serve`, a long-running server: the host closing stdin or sending SIGTERM is a clean exit (0).
-    Effect.sync(() => (serverState.running = true)).pipe(
-      Effect.andThen(Layer.launch(McpStdioLayer.pipe(Layer.provide(settingsLayer(settings))))),
-      Effect.catchTag("ConfigError", (error) => Effect.fail(invalidSetting(error)))
-    )
+  // Like `serve`, a long-running server: the host closing stdin or sending SIGTERM is a clean exit (0).
+  ({ settings }) => launchServer(McpStdioLayer, settings)
 ).pipe(
   Command.withShortDescription("Serve MCP over stdio for agent hosts"),
   Command.withDescription(

@@ -2,11 +2,11 @@
  * `llm-batch serve`: the HTTP service, as `pnpm start` runs it, with flags that override the
  * environment variables of the same name (`--port 9000` = `PORT=9000`).
  */
-import { Effect, Layer } from "effect"
+import { Config, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
 import { AppLayer } from "../app.ts"
 import { invalidSetting, StartError } from "./errors.ts"
-import { serveSettings, settingFlags, settingsLayer } from "./settings.ts"
+import { serveSettings, settingFlags, type SettingValues, settingsLayer } from "./settings.ts"
 
 /**
  * Set while the server runs: then SIGTERM/SIGINT end a clean shutdown and the process exits 0, as
@@ -14,13 +14,18 @@ import { serveSettings, settingFlags, settingsLayer } from "./settings.ts"
  */
 export const serverState = { running: false }
 
+/** Runs a long-running server (`serve`, `mcp`) with the command line's settings until it is stopped. */
+export const launchServer = <E, R>(server: Layer.Layer<never, E, R>, settings: SettingValues) =>
+  Effect.sync(() => (serverState.running = true)).pipe(
+    Effect.andThen(Layer.launch(server.pipe(Layer.provide(settingsLayer(settings))))),
+    Effect.catchIf((error) => error instanceof Config.ConfigError, (error) => Effect.fail(invalidSetting(error)))
+  )
+
 export const serve = Command.make(
   "serve",
   { settings: settingFlags(serveSettings) },
   ({ settings }) =>
-    Effect.sync(() => (serverState.running = true)).pipe(
-      Effect.andThen(Layer.launch(AppLayer.pipe(Layer.provide(settingsLayer(settings))))),
-      Effect.catchTag("ConfigError", (error) => Effect.fail(invalidSetting(error))),
+    launchServer(AppLayer, settings).pipe(
       Effect.catchTag("ServeError", (error) =>
         Effect.fail(
           new StartError({
