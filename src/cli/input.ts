@@ -1,6 +1,7 @@
 /**
  * Turns the text of `llm-batch ask FILE|-` into a `BatchRequest`. Two shapes are accepted: one JSON
- * object `{"questions": [...]}` (as POST /ask takes), or JSONL with one `QuestionItem` per line.
+ * object `{"questions": [...]}` (as POST /ask takes), or JSONL with one `QuestionItem` per line
+ * (a line without `index` gets its line number).
  * Every failure is a `BadInputError` that names the line or field path.
  */
 import { Cause, Effect, Exit, Schema } from "effect"
@@ -47,7 +48,8 @@ const parseLines = (source: string, text: string): Effect.Effect<ParsedInput, Ba
       problems.push(`line ${lineNumber}: not valid JSON (${Cause.squash(json.cause)})`)
       continue
     }
-    const item = decodeItem(json.value)
+    // SPEC (batch jobs, JSONL): a line without `index` is numbered by its 1-based line.
+    const item = decodeItem(isRecord(json.value) && !("index" in json.value) ? { ...json.value, index: lineNumber } : json.value)
     if (Exit.isSuccess(item)) {
       items.push(item.value)
       lines.push(lineNumber)

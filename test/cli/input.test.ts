@@ -45,11 +45,17 @@ describe("ask input", () => {
         `{"index": 1, "question": "fine"}`,
         `{"index": 2, "question": "x", "temprature": 1}`,
         `not json`,
-        `{"question": "no index"}`
+        `{"index": 4}`
       ].join("\n"))
       expect(message).toContain("line 2: temprature: unknown field")
       expect(message).toContain("line 3: not valid JSON")
-      expect(message).toContain("line 4: index: required field is missing")
+      expect(message).toContain("line 4: question: required field is missing")
+    }))
+
+  it.effect("numbers JSONL lines without an index by their line", () =>
+    Effect.gen(function*() {
+      const input = yield* parseInput("q.jsonl", `{"question": "a"}\n\n{"index": 7, "question": "b"}\n{"question": "c"}\n`)
+      expect(input.request.questions.map((q) => [q.index, q.question])).toEqual([[1, "a"], [7, "b"], [4, "c"]])
     }))
 
   it.effect("says what it expected for empty input, an array or a broken JSON document", () =>
