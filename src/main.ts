@@ -5,4 +5,7 @@ import { enableCompileCache } from "node:module"
 // kept on disk, in NODE_COMPILE_CACHE or the OS temp directory: later starts skip most of the
 // parsing (README, Performance). A cache that cannot be written only costs that speed-up.
 enableCompileCache()
+// `pnpm start` reads the working directory's `.env` too (the environment wins over it).
+const { loadDotEnv } = await import("./config/dotenv.ts")
+loadDotEnv()
 await import("./start.ts")

@@ -8,6 +8,7 @@ import * as NodeServices from "@effect/platform-node/NodeServices"
 import { Cause, Console, Effect, Exit, Logger, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
+import { loadDotEnv } from "../config/dotenv.ts"
 import { ask } from "./ask.ts"
 import { UsageError } from "./errors.ts"
 import { mcp } from "./mcp.ts"
@@ -46,6 +47,9 @@ const teardown: Runtime.Teardown = (exit, onExit) => {
   if (cleanShutdown) exitWith(0)
   else Runtime.defaultTeardown(exit, exitWith)
 }
+
+// Before any setting is read: `serve`, `ask` and `mcp` all see the working directory's `.env`.
+loadDotEnv()
 
 root.pipe(
   Command.run({ version: packageJson.version }),
