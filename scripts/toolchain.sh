@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Puts Node >= 22 and pnpm on PATH for the project's commands. A fresh machine may have only
-# Node 20 and npm: then Node 24 comes from the npm registry's `node` package into .tools/.
+# Puts Node >= 22.18 and pnpm on PATH for the project's commands. 22.18 is the first Node that strips
+# types by default, which running src/*.ts needs. A fresh machine may have only Node 20 (or an older
+# 22) and npm: then Node 24 comes from the npm registry's `node` package into .tools/.
 # Source it (`. scripts/toolchain.sh`); it only installs what is missing.
 set -euo pipefail
 
@@ -9,11 +10,14 @@ tools="$root/.tools"
 node_version="24"
 pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$root/package.json")"
 
-node_major() { "${1:-node}" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+# Prints "yes" when the given node (default: the one on PATH) is at least 22.18.
+node_ok() {
+  "${1:-node}" -p 'const [major, minor] = process.versions.node.split(".").map(Number); major > 22 || (major === 22 && minor >= 18) ? "yes" : "no"' 2>/dev/null || echo no
+}
 
-if [ "$(node_major)" -lt 22 ]; then
-  if [ ! -x "$tools/node/node_modules/.bin/node" ] || [ "$(node_major "$tools/node/node_modules/.bin/node")" -lt 22 ]; then
-    echo "toolchain: Node $(node -v 2>/dev/null || echo none) is older than 22; installing node@$node_version into .tools/" >&2
+if [ "$(node_ok)" != yes ]; then
+  if [ ! -x "$tools/node/node_modules/.bin/node" ] || [ "$(node_ok "$tools/node/node_modules/.bin/node")" != yes ]; then
+    echo "toolchain: Node $(node -v 2>/dev/null || echo none) is older than 22.18; installing node@$node_version into .tools/" >&2
     npm install --silent --no-audit --no-fund --prefix "$tools/node" "node@$node_version" >&2
   fi
   export PATH="$tools/node/node_modules/.bin:$PATH"
