@@ -2,10 +2,19 @@
  * The public contract of POST /ask: one Schema per shape, shared by HTTP, RPC, MCP and the CLI.
  * Field names and defaults follow SPEC.md exactly.
  */
-import { Effect, Schema } from "effect"
+import { Option, Schema, SchemaGetter } from "effect"
 
-const withDefault = <S extends Schema.Top & { readonly "~type.make.in": unknown }>(value: S["Type"]) =>
-  Schema.withDecodingDefaultKey<S>(Effect.succeed(value))
+/**
+ * A field with a default: left out or `null` both mean "not given", as the original service did
+ * (clients that serialize every field send `null`). The JSON Schema says `T | null`, optional.
+ */
+const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
+  Schema.optionalKey(Schema.NullOr(Schema.toEncoded(self))).pipe(Schema.decodeTo(self, {
+    decode: SchemaGetter.transformOptional((given) =>
+      Option.some(Option.getOrElse(Option.filter(given, (v) => v !== null), () => value))
+    ),
+    encode: SchemaGetter.passthroughSubtype()
+  }))
 
 /** Optional input field; `null` is accepted as "not given", as the original service did. */
 const optionalField = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
