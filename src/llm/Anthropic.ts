@@ -6,19 +6,23 @@ import type Anthropic from "@anthropic-ai/sdk"
 import { Effect } from "effect"
 import type { UpstreamError } from "../domain/Errors.ts"
 import { ClientPool } from "./clientPool.ts"
-import { sdkFetch } from "./fetch.ts"
+import { publicOnly } from "./addressGuard.ts"
+import { makeSdkFetch, type SdkFetchOptions } from "./fetch.ts"
+import { decodeAnthropicMessage } from "./responses.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
 import { anthropicOutputFormat } from "./structuredOutput.ts"
 import type { Completion, CompletionRequest, Target } from "./types.ts"
 
 /**
  * The SDK is loaded on the first Anthropic call: a deployment that never makes one does not pay its
- * ~20 MB of memory and ~0.2 s of startup (README, Performance).
+ * ~20 MB of memory and ~0.2 s of startup (docs/performance.md).
  */
 let sdk: Promise<typeof Anthropic> | undefined
 const loadSdk = () => (sdk ??= import("@anthropic-ai/sdk").then((module) => module.default))
 
-export const makeAnthropic = () => {
+export const makeAnthropic = (fetchOptions: SdkFetchOptions) => {
+  const sdkFetch = makeSdkFetch(fetchOptions)
+  const guardedFetch = makeSdkFetch({ ...fetchOptions, guard: publicOnly() })
   let pool: ClientPool<Anthropic> | undefined
   const clients = (Sdk: typeof Anthropic) =>
     new ClientPool(
@@ -32,7 +36,7 @@ export const makeAnthropic = () => {
           baseURL: target.baseUrl,
           maxRetries: 0,
           timeout: target.timeoutMs,
-          fetch: sdkFetch
+          fetch: target.publicOnly ? guardedFetch : sdkFetch
         })
     )
 
@@ -53,14 +57,22 @@ export const makeAnthropic = () => {
           ...(system === "" ? {} : { system }),
           ...(request.stop === undefined ? {} : { stop_sequences: [...request.stop] }),
           ...(outputFormat === undefined ? {} : { output_config: { format: outputFormat } })
-        }, { signal }),
-      catch: toUpstreamError("anthropic", Sdk, target.timeoutMs)
-    }).pipe(Effect.map((message): Completion => ({
-      text: message.content.flatMap((block) => block.type === "text" ? [block.text] : []).join(""),
-      usage: { prompt_tokens: message.usage.input_tokens, completion_tokens: message.usage.output_tokens },
-      finishReason: message.stop_reason,
-      confidence: null
-    })))
+        }, { signal }).withResponse(),
+      catch: toUpstreamError("anthropic", Sdk, target)
+    }).pipe(
+      // The SDK's type is a promise, not a check: the body is decoded before anything reads it.
+      Effect.flatMap(({ data, response }) => decodeAnthropicMessage("anthropic", response.status, data, target.trusted)),
+      Effect.map((message): Completion => ({
+        text: message.content.flatMap((block) =>
+          block.type === "text" && block.text !== undefined ? [block.text] : []
+        ).join(""),
+        usage: message.usage
+          ? { prompt_tokens: message.usage.input_tokens, completion_tokens: message.usage.output_tokens }
+          : null,
+        finishReason: message.stop_reason ?? null,
+        confidence: null
+      }))
+    )
   }
 
   return (request: CompletionRequest, target: Target): Effect.Effect<Completion, UpstreamError> =>

@@ -4,8 +4,10 @@ import OpenAI from "openai"
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions"
 import type { UpstreamError } from "../domain/Errors.ts"
 import { ClientPool } from "./clientPool.ts"
-import { sdkFetch } from "./fetch.ts"
+import { publicOnly } from "./addressGuard.ts"
+import { makeSdkFetch, type SdkFetchOptions } from "./fetch.ts"
 import { isReasoningModel, providers } from "./providers.ts"
+import { decodeOpenAiCompletion } from "./responses.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
 import { openAiResponseFormat } from "./structuredOutput.ts"
 import { type Completion, type CompletionRequest, confidenceFromLogprobs, type Target } from "./types.ts"
@@ -16,7 +18,9 @@ import { type Completion, type CompletionRequest, confidenceFromLogprobs, type T
  */
 const noKey = "no-key"
 
-export const makeOpenAiCompatible = () => {
+export const makeOpenAiCompatible = (fetchOptions: SdkFetchOptions) => {
+  const sdkFetch = makeSdkFetch(fetchOptions)
+  const guardedFetch = makeSdkFetch({ ...fetchOptions, guard: publicOnly() })
   const pool = new ClientPool(
     (target: Target) =>
       new OpenAI({
@@ -25,7 +29,7 @@ export const makeOpenAiCompatible = () => {
         baseURL: target.baseUrl,
         maxRetries: 0,
         timeout: target.timeoutMs,
-        fetch: sdkFetch
+        fetch: target.publicOnly ? guardedFetch : sdkFetch
       })
   )
 
@@ -48,20 +52,23 @@ export const makeOpenAiCompatible = () => {
       ...(responseFormat === undefined ? {} : { response_format: responseFormat })
     }
     return Effect.tryPromise({
-      try: (signal) => client.chat.completions.create(body, { signal }),
-      catch: toUpstreamError(provider, OpenAI, target.timeoutMs)
-    }).pipe(Effect.map((response): Completion => {
-      const choice = response.choices[0]
-      const logprobs = choice?.logprobs?.content?.map((token) => token.logprob) ?? []
-      return {
-        text: choice?.message.content ?? "",
-        usage: response.usage
-          ? { prompt_tokens: response.usage.prompt_tokens, completion_tokens: response.usage.completion_tokens }
-          : null,
-        finishReason: choice?.finish_reason ?? null,
-        confidence: confidenceFromLogprobs(logprobs)
-      }
-    }))
+      try: (signal) => client.chat.completions.create(body, { signal }).withResponse(),
+      catch: toUpstreamError(provider, OpenAI, target)
+    }).pipe(
+      // The SDK's type is a promise, not a check: the body is decoded before anything reads it.
+      Effect.flatMap(({ data, response }) => decodeOpenAiCompletion(provider, response.status, data, target.trusted)),
+      Effect.map((answer): Completion => {
+        const [choice] = answer.choices
+        // A log-probability is never positive; a provider's rounding can make it so.
+        const logprobs = choice.logprobs?.content?.map((token) => Math.min(token.logprob, 0)) ?? []
+        return {
+          text: choice.message.content ?? "",
+          usage: answer.usage ?? null,
+          finishReason: choice.finish_reason ?? null,
+          confidence: confidenceFromLogprobs(logprobs)
+        }
+      })
+    )
   }
 }
 

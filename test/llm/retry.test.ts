@@ -65,6 +65,15 @@ describe("transport retries", () => {
       expect(result).toMatchObject({ status: "success", result: "recovered", attempts: 2 })
     }).pipe(Effect.provide(TestServer.layer())))
 
+  it.live("names the URL and the variable that set it when the provider cannot be reached", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("unreachable", { reset: true })
+      const result = yield* askOne({ question: "unreachable", model: "mistral/mistral-small" })
+      expect(result.status).toBe("error")
+      expect(result.error_message).toContain(`connection to mistral at ${upstream.url}/mistral (MISTRAL_API_BASE) failed`)
+    }).pipe(Effect.provide(TestServer.layer({ LLM_MAX_RETRIES: "0" }))))
+
   it.live("times out a slow attempt and retries it", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream

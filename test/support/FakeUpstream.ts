@@ -19,6 +19,15 @@ export interface Step {
   readonly reset?: boolean
   /** Send this string as the body verbatim (malformed JSON). */
   readonly raw?: string
+  /** Send this value, JSON-encoded, as the body (any shape, with any status). */
+  readonly json?: unknown
+  /**
+   * Answer 200 with a completion whose text is this many bytes (the body a little more), streamed
+   * with its Content-Length as fast as the client reads, so the fake itself holds little of it.
+   */
+  readonly bodyBytes?: number
+  /** Answer 200 with a completion whose text never ends (chunked, no Content-Length), until the client hangs up. */
+  readonly endless?: boolean
 }
 
 export interface ReceivedRequest {
@@ -108,8 +117,12 @@ export class FakeUpstreamState {
       }
       const status = step.status ?? 200
       const headers = { "content-type": "application/json", ...step.headers }
-      if (step.raw !== undefined) {
+      if (step.endless || step.bodyBytes !== undefined) {
+        await sendPadded(res, headers, protocol, step.endless ? Infinity : step.bodyBytes ?? 0)
+      } else if (step.raw !== undefined) {
         res.writeHead(status, headers).end(step.raw)
+      } else if (step.json !== undefined) {
+        res.writeHead(status, headers).end(JSON.stringify(step.json))
       } else if (status !== 200) {
         res.writeHead(status, headers).end(JSON.stringify(errorBody(protocol, status)))
       } else {
@@ -123,6 +136,51 @@ export class FakeUpstreamState {
       this.inFlightNow -= 1
     }
   }
+}
+
+const paddedEnds = {
+  openai: [
+    '{"id":"chatcmpl-fake","object":"chat.completion","choices":[{"index":0,"message":{"role":"assistant","content":"',
+    '"},"finish_reason":"stop"}],"usage":{"prompt_tokens":10,"completion_tokens":5,"total_tokens":15}}'
+  ],
+  anthropic: [
+    '{"id":"msg_fake","type":"message","role":"assistant","content":[{"type":"text","text":"',
+    '"}],"stop_reason":"end_turn","usage":{"input_tokens":12,"output_tokens":6}}'
+  ]
+} as const
+
+const drained = (res: ServerResponse) =>
+  new Promise<void>((resolve) => {
+    const done = () => {
+      res.off("drain", done)
+      res.off("close", done)
+      resolve()
+    }
+    res.on("drain", done)
+    res.on("close", done)
+  })
+
+/** A completion whose text is `size` bytes of "x" (Infinity: endless), written as fast as the client reads. */
+const sendPadded = async (
+  res: ServerResponse,
+  headers: Readonly<Record<string, string>>,
+  protocol: "openai" | "anthropic",
+  size: number
+) => {
+  const [head, tail] = paddedEnds[protocol]
+  let closed = false
+  res.once("close", () => (closed = true))
+  const length = Number.isFinite(size) ? { "content-length": String(head.length + size + tail.length) } : {}
+  res.writeHead(200, { ...headers, ...length })
+  res.write(head)
+  const chunk = "x".repeat(64 * 1024)
+  let left = size
+  while (left > 0 && !closed) {
+    const piece = left >= chunk.length ? chunk : chunk.slice(0, left)
+    left -= piece.length
+    if (!res.write(piece)) await drained(res)
+  }
+  if (!closed) res.end(tail)
 }
 
 const errorBody = (protocol: "openai" | "anthropic", status: number) =>
