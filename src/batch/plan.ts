@@ -7,6 +7,7 @@ import { Effect } from "effect"
 import type { AppConfigShape } from "../config/AppConfig.ts"
 import type { BatchRequest, QuestionItem } from "../domain/Batch.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
+import { internalHost } from "../llm/addressGuard.ts"
 import { type AnswerCheck, prepareAnswerChecks } from "../validation/strategies.ts"
 import { findReferences } from "./placeholders.ts"
 
@@ -20,7 +21,7 @@ export interface PlannedItem {
 
 export type PlanLimits = Pick<
   AppConfigShape,
-  "maxBatchSize" | "maxQuestionChars" | "maxTokensLimit" | "apiBaseOverride"
+  "maxBatchSize" | "maxQuestionChars" | "maxTokensLimit" | "apiBaseOverride" | "allowedApiBases"
 >
 
 export const planBatch = Effect.fnUntraced(function*(
@@ -92,16 +93,28 @@ const checkLimits = (item: QuestionItem, limits: PlanLimits): string | undefined
   if (item.max_tokens > limits.maxTokensLimit) {
     return `max_tokens: ${item.max_tokens} exceeds the limit of ${limits.maxTokensLimit} (MAX_TOKENS_LIMIT)`
   }
-  if (item.api_base !== undefined && item.api_base !== null) {
-    if (limits.apiBaseOverride === "deny") {
-      return "api_base: per-question base URLs are disabled on this service (API_BASE_OVERRIDE=deny)"
-    }
-    const url = URL.canParse(item.api_base) ? new URL(item.api_base) : undefined
-    if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
-      return `api_base: expected an http:// or https:// URL, got ${JSON.stringify(item.api_base.slice(0, 100))}`
-    }
-  }
+  if (item.api_base !== undefined && item.api_base !== null) return checkApiBase(item.api_base, limits)
   return undefined
+}
+
+/**
+ * A per-question base URL's problem, or undefined. Internal IP literals and `localhost` names are
+ * refused here, before any call; names that resolve to internal addresses are refused at connect
+ * time (src/llm/addressGuard.ts).
+ */
+const checkApiBase = (apiBase: string, limits: PlanLimits): string | undefined => {
+  if (limits.apiBaseOverride === "deny") {
+    return "api_base: per-question base URLs are disabled on this service (API_BASE_OVERRIDE=deny)"
+  }
+  const url = URL.canParse(apiBase) ? new URL(apiBase) : undefined
+  if (url === undefined || (url.protocol !== "http:" && url.protocol !== "https:")) {
+    return `api_base: expected an http:// or https:// URL, got ${JSON.stringify(apiBase.slice(0, 100))}`
+  }
+  if (limits.apiBaseOverride === "any" || limits.allowedApiBases.includes(url.origin)) return undefined
+  const host = internalHost(url)
+  return host === undefined ? undefined :
+    `api_base: ${url.origin} is an internal address (${host}); a per-question base URL may only reach ` +
+    `public addresses unless the service's operator lists its origin in ALLOWED_API_BASES`
 }
 
 /** A cycle as a list of indexes (first repeated at the end), or undefined. Iterative DFS. */

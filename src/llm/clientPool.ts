@@ -1,4 +1,7 @@
-/** SDK clients are built once per (provider, base URL, key) and reused: they hold connection pools. */
+/**
+ * SDK clients are built once per (provider, base URL, key, address guard) and reused: they hold
+ * connection pools, and a guarded client must never serve an unguarded target or the reverse.
+ */
 import type { Target } from "./types.ts"
 
 export class ClientPool<Client> {
@@ -9,7 +12,7 @@ export class ClientPool<Client> {
   }
 
   get(provider: string, target: Target): Client {
-    const key = `${provider}\u0000${target.baseUrl}\u0000${target.apiKey ?? ""}`
+    const key = `${provider}\u0000${target.baseUrl}\u0000${target.apiKey ?? ""}\u0000${target.publicOnly}`
     let client = this.clients.get(key)
     if (client === undefined) {
       client = this.build(target)

@@ -55,6 +55,15 @@ export interface Target {
   readonly baseUrl: string
   readonly apiKey: string | undefined
   readonly timeoutMs: number
+  /**
+   * The server vouches for this base (no per-question `api_base`, the provider's own origin, or an
+   * ALLOWED_API_BASES origin): it gets the key, and its error bodies are shown to the caller.
+   */
+  readonly trusted: boolean
+  /** Connect to public addresses only: a caller's `api_base` outside ALLOWED_API_BASES (addressGuard.ts). */
+  readonly publicOnly: boolean
+  /** What set `baseUrl` (`OPENAI_BASE_URL`, `the question's api_base`, …), for error messages. */
+  readonly baseSetting: string
 }
 
 export const confidenceFromLogprobs = (logprobs: ReadonlyArray<number>): number | null =>

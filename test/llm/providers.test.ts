@@ -71,7 +71,7 @@ describe("provider routing", () => {
       expect(upstream.requests).toHaveLength(0)
       expect(stranger.requests[0]!.path).toBe("/v1/chat/completions")
       expect(stranger.requests[0]!.headers.authorization).toBeUndefined()
-    }).pipe(Effect.provide(TestServer.layer())))
+    }).pipe(Effect.provide(TestServer.layer({ API_BASE_OVERRIDE: "any" }))))
 
   it.live("keeps the Anthropic key from an api_base that is not allow-listed", () =>
     Effect.gen(function*() {
@@ -81,7 +81,7 @@ describe("provider routing", () => {
       const headers = stranger.requests[0]!.headers
       expect(headers.authorization).toBeUndefined()
       expect(headers["x-api-key"]).toBeUndefined()
-    }).pipe(Effect.provide(TestServer.layer())))
+    }).pipe(Effect.provide(TestServer.layer({ API_BASE_OVERRIDE: "any" }))))
 
   it.live("gives an allow-listed api_base the provider key", () =>
     Effect.gen(function*() {
@@ -107,7 +107,15 @@ describe("provider routing", () => {
       expect(first).toMatchObject({ status: "error", attempts: 0, model: "mistral/mistral-small" })
       expect(first!.error_message).toContain("MISTRAL_API_KEY")
       expect(second!.status).toBe("success")
-    }).pipe(Effect.provide(TestServer.layer({ MISTRAL_API_KEY: "" }))))
+    }).pipe(Effect.provide(TestServer.layer({ MISTRAL_API_KEY: "", MISTRAL_API_BASE: "" }))))
+
+  it.live("calls a provider whose base URL is a local server without a key, instead of asking for one", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const result = yield* askOne({ question: "local vllm", model: "openai/my-local-model" })
+      expect(result.status).toBe("success")
+      expect(upstream.requests[0]!.headers.authorization).toBeUndefined()
+    }).pipe(Effect.provide(TestServer.layer({ OPENAI_API_KEY: "" }))))
 
   it.live("fails a question whose model names no known provider, listing them", () =>
     Effect.gen(function*() {
