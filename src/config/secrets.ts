@@ -19,8 +19,19 @@ const keyLike: ReadonlyArray<RegExp> = [
 ]
 
 export const scrubSecrets = (text: string, secrets: ReadonlyArray<string>): string => {
-  let scrubbed = text
-  for (const secret of secrets) scrubbed = scrubbed.split(secret).join("[redacted]")
+  let scrubbed = redactSecretValues(text, secrets)
   for (const pattern of keyLike) scrubbed = scrubbed.replace(pattern, "[redacted]")
+  return scrubbed
+}
+
+/**
+ * The configured values only, for successful answers: an answer may rightly hold key-shaped words
+ * (`pk_orders` in a SQL answer). Returns `text` itself when it holds none (the usual case).
+ */
+export const redactSecretValues = (text: string, secrets: ReadonlyArray<string>): string => {
+  let scrubbed = text
+  for (const secret of secrets) {
+    if (scrubbed.includes(secret)) scrubbed = scrubbed.replaceAll(secret, "[redacted]")
+  }
   return scrubbed
 }

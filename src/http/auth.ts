@@ -16,9 +16,19 @@ const isOpen = (request: HttpServerRequest.HttpServerRequest): boolean => {
   return openRoutes.has(`${request.method} ${path}`)
 }
 
-const presentedKey = (request: HttpServerRequest.HttpServerRequest): string | undefined => {
-  const match = /^Bearer\s+(.+)$/i.exec(request.headers.authorization ?? "")
-  return match?.[1]?.trim()
+const bearerKey = (authorization: string | undefined): string | undefined =>
+  /^Bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim()
+
+const presentedKey = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
+  bearerKey(request.headers.authorization)
+
+/**
+ * Who sent a batch, for the fair share of upstream slots: a digest of the bearer key when auth is
+ * on (the key itself is not kept), "" when it is off.
+ */
+export const callerKey = (config: AppConfigShape, authorization: string | undefined): string => {
+  const key = config.apiKeys.length === 0 ? undefined : bearerKey(authorization)
+  return key === undefined ? "" : digest(key).toString("base64url")
 }
 
 const keyMatches = (config: AppConfigShape, presented: string): boolean => {
@@ -26,6 +36,21 @@ const keyMatches = (config: AppConfigShape, presented: string): boolean => {
   // No early exit: every configured key is compared.
   return config.apiKeys.reduce((found, key) => timingSafeEqual(candidate, digest(Redacted.value(key))) || found, false)
 }
+
+/** Whether the request carries one of the configured keys: what an open route shows depends on it. */
+export const hasValidKey = (config: AppConfigShape, request: HttpServerRequest.HttpServerRequest): boolean => {
+  const presented = presentedKey(request)
+  return presented !== undefined && keyMatches(config, presented)
+}
+
+/** The digest of the request's bearer key: enough to tell its holder again, without keeping the key. */
+export const presentedKeyDigest = (request: HttpServerRequest.HttpServerRequest): Buffer | undefined => {
+  const presented = presentedKey(request)
+  return presented === undefined ? undefined : digest(presented)
+}
+
+/** Constant-time equality of two key digests. */
+export const sameKeyDigest = (a: Buffer, b: Buffer): boolean => timingSafeEqual(a, b)
 
 export const isLoopbackHost = (host: string): boolean =>
   host === "localhost" || host === "::1" || host === "[::1]" || host.startsWith("127.")

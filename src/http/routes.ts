@@ -11,7 +11,7 @@ import { decodeBatchRequest } from "../domain/decode.ts"
 import { McpHttpRoutes } from "../mcp/http.ts"
 import { RpcRoutes } from "../rpc/server.ts"
 import { responseModels } from "../validation/models.ts"
-import { authMode } from "./auth.ts"
+import { authMode, callerKey, hasValidKey } from "./auth.ts"
 import { readJsonBody } from "./body.ts"
 import { askStreamRoute } from "./stream.ts"
 
@@ -24,7 +24,7 @@ const ask = Effect.gen(function*() {
   const request = yield* HttpServerRequest.HttpServerRequest
   const body = yield* readJsonBody(request, config.maxBodyBytes)
   const batch = yield* decodeBatchRequest(body)
-  const response = yield* runBatch(batch)
+  const response = yield* runBatch(batch, { caller: callerKey(config, request.headers.authorization) })
   // The service's own time (from reading the body to the answer), without the caller's network: what
   // a slow round trip is made of, and what the bench's cache figure is.
   const serverTiming = `app;dur=${(performance.now() - started).toFixed(1)}`
@@ -38,6 +38,9 @@ const ask = Effect.gen(function*() {
 
 const health = Effect.gen(function*() {
   const config = yield* AppConfig
+  const request = yield* HttpServerRequest.HttpServerRequest
+  // Open to all, so with API_KEYS set only a key holder learns more than "up" (cache sizes, Redis address).
+  if (authMode(config) === "on" && !hasValidKey(config, request)) return HttpServerResponse.jsonUnsafe({ status: "ok" })
   // Redis being down is a warning, not ill health: questions are still answered (uncached).
   const cache = yield* Cache.use((cache) => cache.health)
   return HttpServerResponse.jsonUnsafe({ status: "ok", auth: authMode(config), cache })
@@ -52,6 +55,26 @@ const responseModelListing = {
   }))
 }
 
+/**
+ * Another method on one of these paths is a 405 naming the right one: effect's router alone would
+ * answer 404, as for a path that does not exist. (/mcp answers its own 405s.)
+ */
+const methodNotAllowed = Layer.effectDiscard(Effect.gen(function*() {
+  const router = yield* HttpRouter.HttpRouter
+  const allowed = [
+    ["POST", "/ask"],
+    ["POST", "/ask/stream"],
+    ["POST", "/rpc"],
+    ["GET", "/health"],
+    ["GET", "/models/response"]
+  ] as const
+  for (const [method, path] of allowed) {
+    for (const other of ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const) {
+      if (other !== method) yield* router.add(other, path, HttpServerResponse.empty({ status: 405, headers: { allow: method } }))
+    }
+  }
+}))
+
 export const routes = Layer.mergeAll(
   HttpRouter.add("POST", "/ask", ask),
   HttpRouter.add("GET", "/health", health),
@@ -59,5 +82,6 @@ export const routes = Layer.mergeAll(
   // Agent surfaces: NDJSON streaming, MCP (Streamable HTTP) and Effect RPC, each in its own module.
   askStreamRoute,
   McpHttpRoutes,
-  RpcRoutes
+  RpcRoutes,
+  methodNotAllowed
 )

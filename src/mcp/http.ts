@@ -1,6 +1,7 @@
 /**
  * MCP over Streamable HTTP at /mcp, every protocol revision in `protocols`, behind an Origin check.
- * Sessions may be ended with DELETE; a POST whose connection closes interrupts its tool calls.
+ * Sessions may be ended with DELETE, only with the key that opened them (sessionOwners.ts); a POST
+ * whose connection closes interrupts its tool calls.
  */
 import { Effect, Layer } from "effect"
 import { McpServer } from "effect/ai"
@@ -8,6 +9,7 @@ import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effe
 import { AppConfig } from "../config/AppConfig.ts"
 import { isAllowedOrigin } from "./origin.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
+import { sessionOwnerGuard } from "./sessionOwners.ts"
 
 /**
  * effect's own check knows only exact origins (no "any loopback port"), so this guard decides and
@@ -37,4 +39,4 @@ export const McpHttpRoutes = McpServer.layerHttp({
   protocols,
   allowSessionTermination: true,
   registrations
-}).pipe(Layer.provide(originGuard.layer))
+}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).layer))

@@ -3,13 +3,17 @@
  * and compiled into a validator with Ajv, once per request. Effect can import JSON Schema too, but
  * it does not check the schema itself (`{"type": "strnig"}` would accept anything), supports a
  * subset, and ignores misspelt keywords; Ajv rejects all three, which is what a caller needs.
+ * Before Ajv compiles, the schema's patterns are checked for RE2 (patterns.ts), and refused if
+ * it applies itself to the same value without end (schemaGraph.ts): both are 400s with a path.
  */
-import { Ajv, type AnySchemaObject, type ErrorObject, type ValidateFunction } from "ajv"
+import { Ajv, type AnySchemaObject, type ErrorObject, type Options, type ValidateFunction } from "ajv"
 import { Ajv2020 } from "ajv/dist/2020.js"
 import addFormats from "ajv-formats"
 import { Predicate, Result } from "effect"
 import type { Json } from "effect/Schema"
 import { formatPath } from "../domain/decode.ts"
+import { compilePattern, isUsablePattern, PatternTooCostly, re2Engine } from "./patterns.ts"
+import { schemaGraph } from "./schemaGraph.ts"
 
 const maxErrorsShown = 10
 
@@ -18,24 +22,37 @@ type AjvInstance = Ajv | Ajv2020
 /**
  * One shared instance per dialect, made on first use (making one compiles its meta-schemas, tens
  * of milliseconds). `allErrors` so one repair prompt can list every problem; default strictness,
- * so unknown keywords are an error; `logger: false` keeps Ajv's advisory warnings off stdout.
+ * so unknown keywords are an error; `logger: false` keeps Ajv's advisory warnings off stdout;
+ * patterns run on RE2 (patterns.ts).
  */
-const instances = new Map<string, AjvInstance>()
+const instances = new Map<string, { readonly ajv: AjvInstance; compiles: number }>()
+const options: Options = { allErrors: true, logger: false, code: { regExp: re2Engine } }
 // A Map, not an object literal: `$schema` is caller input and must not reach `constructor` & co.
 const dialects = new Map<string, () => AjvInstance>([
-  ["https://json-schema.org/draft/2020-12/schema", () => new Ajv2020({ allErrors: true, logger: false })],
-  ["http://json-schema.org/draft-07/schema", () => new Ajv({ allErrors: true, logger: false })]
+  ["https://json-schema.org/draft/2020-12/schema", () => new Ajv2020(options)],
+  ["http://json-schema.org/draft-07/schema", () => new Ajv(options)]
 ])
 const defaultDialect = "https://json-schema.org/draft/2020-12/schema"
 
+/**
+ * Ajv keeps every function and pattern it ever compiled in its instance (removeSchema forgets
+ * only the schema), about 5 kB per inline schema: an instance is replaced after this many compiles.
+ */
+const compilesPerInstance = 500
+
 const instanceFor = (dialect: string): AjvInstance | undefined => {
   const existing = instances.get(dialect)
-  if (existing !== undefined) return existing
+  if (existing !== undefined && existing.compiles < compilesPerInstance) {
+    existing.compiles += 1
+    return existing.ajv
+  }
   const make = dialects.get(dialect)
   if (make === undefined) return undefined
   const created = make()
   addFormats.default(created)
-  instances.set(dialect, created)
+  // ajv-formats checks `regex` with the JavaScript engine, which accepts what RE2 cannot run.
+  created.addFormat("regex", isUsablePattern)
+  instances.set(dialect, { ajv: created, compiles: 1 })
   return created
 }
 
@@ -93,6 +110,46 @@ export interface InlineSchema {
   readonly validate: (value: Json) => Result.Result<Json, string>
 }
 
+/**
+ * What Ajv would only find out by running (or not at all): a pattern RE2 cannot run, and a schema
+ * that applies itself to the same value without end. Named by their path in the schema.
+ */
+const unsafeParts = (schema: Readonly<Record<string, unknown>>, path: string): string | undefined => {
+  const graph = schemaGraph(schema)
+  const at = (keys: ReadonlyArray<string | number>) => [path, formatPath(keys)].filter((part) => part !== "").join(".")
+  for (const node of graph.nodes) {
+    const pattern = node.schema["pattern"]
+    const patternProperties = node.schema["patternProperties"]
+    const found: Array<readonly [keyword: string, source: string]> = []
+    if (Predicate.isString(pattern)) found.push(["pattern", pattern])
+    if (Predicate.isObject(patternProperties)) {
+      for (const source of Object.keys(patternProperties)) found.push(["patternProperties", source])
+    }
+    for (const [keyword, source] of found) {
+      const compiled = compilePattern(source)
+      if (Result.isFailure(compiled)) return `${at([...node.path(), keyword])}: ${compiled.failure}`
+    }
+  }
+  const cycle = graph.inPlaceCycle()
+  if (cycle === undefined) return undefined
+  return `${at(cycle.at)}: the schema applies itself to the same value without end ` +
+    `(${cycle.cycle.join(" → ")}); a recursive schema must refer back from inside properties, items or the like`
+}
+
+/**
+ * Runs a compiled validator. A value the budget of a pattern refuses, or one nested deeper than
+ * the stack (a tree schema, a hostile answer), fails this answer only, with the reason.
+ */
+const runValidator = (validate: ValidateFunction, value: Json): Result.Result<Json, string> => {
+  try {
+    return validate(value) ? Result.succeed(value) : Result.fail(formatAjvErrors(validate.errors ?? [], "answer"))
+  } catch (error) {
+    if (error instanceof PatternTooCostly) return Result.fail(`answer: ${error.message}`)
+    if (error instanceof RangeError) return Result.fail("answer: nested too deeply to check against the schema")
+    throw error
+  }
+}
+
 /** Forgets what compiling registered, so one request's `$id`s never leak into the next one's. */
 const compileIsolated = (ajv: AjvInstance, schema: AnySchemaObject): ValidateFunction => {
   const known = new Set([...Object.keys(ajv.schemas), ...Object.keys(ajv.refs)])
@@ -128,6 +185,8 @@ export const compileInlineSchema = (
     if (ajv.validateSchema(copy) !== true) {
       return Result.fail(`${path}: not a valid JSON Schema: ${formatAjvErrors(ajv.errors ?? [], "schema")}`)
     }
+    const unsafe = unsafeParts(copy, path)
+    if (unsafe !== undefined) return Result.fail(unsafe)
     validate = compileIsolated(ajv, copy)
   } catch (error) {
     // Compiling recurses over the schema: a hostile depth ends in a RangeError, not a crash.
@@ -140,7 +199,6 @@ export const compileInlineSchema = (
   }
   return Result.succeed({
     jsonSchema: schema,
-    validate: (value) =>
-      validate(value) ? Result.succeed(value) : Result.fail(formatAjvErrors(validate.errors ?? [], "answer"))
+    validate: (value) => runValidator(validate, value)
   })
 }

@@ -66,14 +66,24 @@ describe("inbound auth with API_KEYS", () => {
       expect(answer.status).toBe(200)
     }).pipe(Effect.provide(withKeys)))
 
-  it.live("keeps /health open and reveals no key", () =>
+  it.live("keeps /health open but says only that the service is up without a right key", () =>
     Effect.gen(function*() {
       const server = yield* TestServer
-      const answer = yield* server.get("/health")
-      expect(answer.status).toBe(200)
-      expect(answer.body).toMatchObject({ status: "ok", auth: "on" })
-      expect(answer.text).not.toContain("first-key-123")
-      expect(answer.text).not.toContain("test-key-openai")
+      for (const headers of [{}, { authorization: "Bearer first-key-12" }]) {
+        const answer = yield* Effect.promise(() => fetch(`${server.url}/health`, { headers }).then((r) => r.json()))
+        expect(answer).toEqual({ status: "ok" })
+      }
+    }).pipe(Effect.provide(withKeys)))
+
+  it.live("shows a right key the details of /health, and no key in them", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const answer = yield* Effect.promise(() =>
+        fetch(`${server.url}/health`, { headers: { authorization: "Bearer first-key-123" } }).then((r) => r.text())
+      )
+      expect(JSON.parse(answer)).toMatchObject({ status: "ok", auth: "on", cache: { kind: "memory", entries: 0 } })
+      expect(answer).not.toContain("first-key-123")
+      expect(answer).not.toContain("test-key-openai")
     }).pipe(Effect.provide(withKeys)))
 
   it.live("reports auth off on /health when API_KEYS is unset", () =>

@@ -1,9 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { scrubSecrets } from "../../src/config/secrets.ts"
+import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { startService } from "../support/service.ts"
-import { fakeEnvironment } from "../support/TestServer.ts"
+import { fakeEnvironment, TestServer } from "../support/TestServer.ts"
 
 const openAiKey = "sk-live-0123456789abcdefSECRET"
 const groqKey = "plain-groq-secret-value-42"
@@ -54,4 +55,23 @@ describe("secrets", () => {
         for (const secret of [openAiKey, groqKey, callerKey, "test-key-xai"]) expect(text).not.toContain(secret)
       }
     }).pipe(Effect.provide(FakeUpstream.layer)))
+
+  it.live("are scrubbed from successful answers, cached ones included, while key-shaped words stay", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const upstream = yield* FakeUpstream
+      upstream.always("echo", {
+        text: `sent with ${openAiKey}, asked by ${callerKey}; join on pk_orders_customer_id`
+      })
+      const ask = server.post("/ask", { questions: [{ index: 1, question: "echo the key" }] }, {
+        headers: { "content-type": "application/json", authorization: `Bearer ${callerKey}` }
+      })
+      const first = yield* ask
+      const again = yield* ask
+      const results = [first, again].map((answer) => (answer.body as BatchResponse).results[0]!)
+      expect(results.map((item) => item.cached)).toEqual([false, true])
+      for (const item of results) {
+        expect(item.result).toBe("sent with [redacted], asked by [redacted]; join on pk_orders_customer_id")
+      }
+    }).pipe(Effect.provide(TestServer.layer({ OPENAI_API_KEY: openAiKey, API_KEYS: callerKey }))))
 })

@@ -1,5 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Result } from "effect"
+import { setFlagsFromString } from "node:v8"
+import { runInNewContext } from "node:vm"
+import { compileInlineSchema } from "../../src/validation/inlineSchema.ts"
 import { askOne } from "../support/ask.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { TestServer } from "../support/TestServer.ts"
@@ -97,4 +100,22 @@ describe("inline response_schema", () => {
       expect(second).toMatchObject({ status: "error" })
       expect(second.error_message).toContain("v: expected number")
     }).pipe(Effect.provide(TestServer.layer())))
+
+  it("compiling many distinct schemas does not keep every one of them in memory", () => {
+    setFlagsFromString("--expose-gc")
+    const gc: () => void = runInNewContext("gc")
+    const compileMany = (count: number, offset: number) => {
+      for (let i = offset; i < offset + count; i++) {
+        const schema = { type: "object", properties: { [`field${i}`]: { type: "string", pattern: `^v${i}$` } } }
+        expect(Result.isSuccess(compileInlineSchema(schema, "response_schema"))).toBe(true)
+      }
+    }
+    compileMany(1_000, 0)
+    gc()
+    const before = process.memoryUsage().heapUsed
+    // Ajv alone keeps about 5 kB per compiled schema: 25 MB for these.
+    compileMany(5_000, 1_000)
+    gc()
+    expect(process.memoryUsage().heapUsed - before).toBeLessThan(10_000_000)
+  })
 })
