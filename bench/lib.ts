@@ -233,6 +233,8 @@ export const startService = async (
     HOST: "127.0.0.1",
     LOG_LEVEL: "Warn",
     LLM_CONCURRENCY: String(llmConcurrency),
+    // Every scenario runs one batch at a time: let it use every slot, as before the per-batch cap.
+    BATCH_CONCURRENCY: String(llmConcurrency),
     OPENAI_BASE_URL: upstream.baseUrl,
     OPENAI_API_KEY: "sk-bench",
     ...env

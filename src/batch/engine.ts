@@ -1,6 +1,7 @@
 /**
  * Runs a planned batch: every item starts as soon as the items it depends on have succeeded, with
- * earlier answers substituted into its prompt; dependents of a failed item are not sent.
+ * earlier answers substituted into its prompt; dependents of a failed item are not sent. The batch
+ * deadline (BATCH_TIMEOUT_MS) and a shutdown's grace period end the items still running as errors.
  */
 import { Deferred, Duration, Effect } from "effect"
 import { AppConfig } from "../config/AppConfig.ts"
@@ -11,6 +12,7 @@ import {
   type LlmError,
   UnknownProviderError
 } from "../domain/Errors.ts"
+import { type CallAccount, CurrentCall } from "../llm/callAccount.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
 import { modelId, resolveModel } from "../llm/providers.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
@@ -18,10 +20,18 @@ import type { AnswerCheck } from "../validation/strategies.ts"
 import { answerQuestion } from "./answer.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
 import { substitute } from "./placeholders.ts"
+import { ShutdownSignal } from "./shutdown.ts"
 
 export interface RunOptions {
   /** Called once per item as soon as its result is known (streaming surfaces, progress). */
   readonly onResult?: ((result: ResultItem) => Effect.Effect<void>) | undefined
+  /**
+   * Who sent the batch (a digest of the bearer key when auth is on): upstream slots go to callers
+   * in turn, then to each caller's batches in turn.
+   */
+  readonly caller?: string | undefined
+  /** The process runs no other batch (`llm-batch ask`): it may use every slot, not BATCH_CONCURRENCY. */
+  readonly alone?: boolean | undefined
 }
 
 export const runBatch = Effect.fnUntraced(function*(
@@ -30,8 +40,12 @@ export const runBatch = Effect.fnUntraced(function*(
 ): Effect.fn.Return<BatchResponse, InvalidBatchError, AppConfig | LlmClient> {
   const config = yield* AppConfig
   const plan = yield* planBatch(request, config)
+  const started = performance.now()
   const outcomes = new Map<number, Deferred.Deferred<ResultItem>>()
   for (const { item } of plan) outcomes.set(item.index, Deferred.makeUnsafe<ResultItem>())
+  // The batch's claim on upstream slots, and each started item's attempts (by plan position).
+  const batch = { caller: options.caller ?? "", alone: options.alone }
+  const accounts: Array<CallAccount | undefined> = []
 
   // Reported before dependents are released, so a failure streams before the items it skips; in
   // one step, so the deadline cannot report an item twice.
@@ -49,35 +63,44 @@ export const runBatch = Effect.fnUntraced(function*(
       const requestedModel = planned.item.model ?? config.defaultModel
       const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
       const failed = dependencies.find((dependency) => dependency.status === "error")
-      const result = failed === undefined
-        ? yield* runItem(
-          planned.item,
-          requestedModel,
-          new Map(dependencies.map((d) => [d.index, d.result])),
-          config.maxQuestionChars,
-          planned.check,
-          planned.item.max_validation_retries ?? config.validationMaxRetries
-        )
-        : errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0)
+      if (failed !== undefined) {
+        return yield* report(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0))
+      }
+      const account: CallAccount = { batch, attempts: 0 }
+      accounts[position] = account
+      const result = yield* runItem(
+        planned.item,
+        requestedModel,
+        new Map(dependencies.map((d) => [d.index, d.result])),
+        config.maxQuestionChars,
+        planned.check,
+        planned.item.max_validation_retries ?? config.validationMaxRetries
+      ).pipe(Effect.provideService(CurrentCall, account))
       yield* report(result)
     })
-  const timedOut = (planned: PlannedItem) =>
+  const interrupted = (planned: PlannedItem, position: number, reason: string) =>
     errorResult(
       planned.item.index,
       planned.item.model ?? config.defaultModel,
-      `interrupted: the batch deadline of ${config.batchTimeoutMs} ms (BATCH_TIMEOUT_MS) passed before this question finished`,
-      0,
-      config.batchTimeoutMs
+      reason,
+      accounts[position]?.attempts ?? 0,
+      performance.now() - started
     )
 
   // One deadline for the whole batch, not a timer per item (that cost as much CPU as the rest of
-  // the engine): when it passes, the items still running are interrupted and reported as such.
-  yield* Effect.forEach(plan, runPlanned, { concurrency: "unbounded", discard: true }).pipe(
-    Effect.timeoutOrElse({ duration: Duration.millis(config.batchTimeoutMs), orElse: () => Effect.void })
-  )
-  const results = yield* Effect.forEach(plan, (planned) => {
+  // the engine), raced by the end of a shutdown's grace period when the server has one: whichever
+  // comes first interrupts the items still running, which are then reported as such.
+  const items = Effect.as(Effect.forEach(plan, runPlanned, { concurrency: "unbounded", discard: true }), undefined)
+  const deadline = Effect.as(Effect.sleep(Duration.millis(config.batchTimeoutMs)), deadlineMessage(config.batchTimeoutMs))
+  const shutdown = yield* ShutdownSignal
+  const stopped = yield* shutdown === undefined
+    ? Effect.raceFirst(items, deadline)
+    : Effect.raceAllFirst([items, deadline, Effect.as(Deferred.await(shutdown), shutdownMessage(config.shutdownGraceMs))])
+  const results = yield* Effect.forEach(plan, (planned, position) => {
     const outcome = outcomes.get(planned.item.index)!
-    return Deferred.isDoneUnsafe(outcome) ? Deferred.await(outcome) : report(timedOut(planned))
+    return Deferred.isDoneUnsafe(outcome)
+      ? Deferred.await(outcome)
+      : report(interrupted(planned, position, stopped ?? deadlineMessage(config.batchTimeoutMs)))
   })
   return { results: results.toSorted((a, b) => a.index - b.index) }
 })
@@ -146,6 +169,13 @@ const runItem = Effect.fnUntraced(function*(
     )
   )
 })
+
+const deadlineMessage = (batchTimeoutMs: number) =>
+  `interrupted: the batch deadline of ${batchTimeoutMs} ms (BATCH_TIMEOUT_MS) passed before this question finished`
+
+const shutdownMessage = (graceMs: number) =>
+  `interrupted: the service is shutting down and its grace period of ${graceMs} ms (SHUTDOWN_GRACE_MS) ` +
+  "passed before this question finished; send this question again"
 
 const skippedPrefix = "not sent: it depends on question"
 

@@ -12,9 +12,10 @@ type RunBatch = ReturnType<typeof runBatch>
 export type BatchServices = Effect.Services<RunBatch>
 export type BatchError = Effect.Error<RunBatch>
 
-export const streamBatch = (request: BatchRequest): Stream.Stream<ResultItem, BatchError, BatchServices> =>
+/** `caller`: who sent it, as in `RunOptions`. */
+export const streamBatch = (request: BatchRequest, caller?: string): Stream.Stream<ResultItem, BatchError, BatchServices> =>
   Stream.callback((queue) =>
-    runBatch(request, { onResult: (result) => Effect.asVoid(Queue.offer(queue, result)) }).pipe(
+    runBatch(request, { caller, onResult: (result) => Effect.asVoid(Queue.offer(queue, result)) }).pipe(
       Effect.andThen(Queue.end(queue))
     )
   )

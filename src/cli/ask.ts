@@ -55,7 +55,7 @@ const runParsed = Effect.fnUntraced(function*(input: ParsedInput, output: InputF
     output === "jsonl"
       ? Effect.andThen(progress.onResult(result), print(`${JSON.stringify(result)}\n`))
       : progress.onResult(result)
-  const response = yield* runBatch(input.request, { onResult }).pipe(
+  const response = yield* runBatch(input.request, { onResult, alone: true }).pipe(
     Effect.provideService(References.MinimumLogLevel, config.logLevel),
     Effect.mapError((error) => new BadInputError({ message: `not a valid batch: ${describeForInput(input, error.message)}` }))
   )

@@ -2,15 +2,22 @@
 // The module, not the package index: the index loads every Node module of the platform (+25 MB, +0.5 s).
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
 import { Cause, Effect, Layer, LogLevel, References } from "effect"
-import { HttpRouter, HttpServerResponse } from "effect/http"
-import { createServer } from "node:http"
+import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
+import { createServer, type Server } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
+import { isRouteNotFound, jsonErrorBodies } from "./errorBody.ts"
 import { routes } from "./routes.ts"
+import { serverCloseTimeout, withGracefulShutdown } from "./shutdown.ts"
 
-const listen = Layer.unwrap(Effect.gen(function*() {
+const listen = (server: Server) => Layer.unwrap(Effect.gen(function*() {
   const config = yield* AppConfig
-  return NodeHttpServer.layer(createServer, { port: config.port, host: config.host })
+  // Its close must not cut requests before the grace period has ended them with their answers.
+  return NodeHttpServer.layer(() => server, {
+    port: config.port,
+    host: config.host,
+    gracefulShutdownTimeout: serverCloseTimeout(config)
+  })
 }))
 
 const serve = Layer.unwrap(Effect.gen(function*() {
@@ -19,12 +26,15 @@ const serve = Layer.unwrap(Effect.gen(function*() {
     // The access log ("Sent HTTP response") is written at Info: below that level it would only
     // cost CPU on every request.
     disableLogger: LogLevel.isGreaterThan(config.logLevel, "Info"),
-    // Anything unexpected becomes a logged JSON 500 instead of an empty body.
+    // Anything unexpected is logged. By the time a failure gets here its answer is already sent:
+    // `jsonErrorBodies` is what gives it (and every other bodiless error answer) a JSON body.
     middleware: (effect) =>
       requireApiKey(effect).pipe(
+        HttpEffect.withPreResponseHandler(jsonErrorBodies),
         Effect.catchCause((cause) =>
           // A client that hung up (e.g. left /ask/stream) is no error of ours: effect answers it 499, quietly.
-          Cause.hasInterrupts(cause)
+          // Nor is a request for a route that does not exist (404).
+          Cause.hasInterrupts(cause) || isRouteNotFound(cause)
             ? Effect.failCause(cause)
             : Effect.logError("request failed", cause).pipe(
               Effect.as(HttpServerResponse.jsonUnsafe({ error: "internal error; see the service log" }, { status: 500 }))
@@ -34,9 +44,11 @@ const serve = Layer.unwrap(Effect.gen(function*() {
   })
 }))
 
-export const HttpServerLayer = serve.pipe(
-  Layer.provideMerge(listen),
+export const HttpServerLayer = Layer.unwrap(Effect.sync(() => {
+  const server = createServer()
+  return withGracefulShutdown(serve.pipe(Layer.provideMerge(listen(server))), server)
+})).pipe(
   Layer.provide(Layer.effectDiscard(warnIfExposed)),
-  // No trace exporter is configured, so request spans would be built for nobody (README, Performance).
+  // No trace exporter is configured, so request spans would be built for nobody (docs/performance.md).
   Layer.provide(Layer.succeed(References.TracerEnabled, false))
 )

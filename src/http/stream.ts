@@ -8,6 +8,7 @@ import { planBatch } from "../batch/plan.ts"
 import { type BatchServices, streamBatch } from "../batch/stream.ts"
 import { AppConfig } from "../config/AppConfig.ts"
 import { decodeBatchRequest } from "../domain/decode.ts"
+import { callerKey } from "./auth.ts"
 import { readJsonBody } from "./body.ts"
 
 const line = (value: unknown) => `${JSON.stringify(value)}\n`
@@ -20,7 +21,7 @@ const askStream = Effect.gen(function*() {
   // A batch that is wrong as a whole is a 400 here, before the 200 and the first line, as on /ask.
   yield* planBatch(batch, config)
   const services = yield* Effect.context<BatchServices>()
-  const lines = streamBatch(batch).pipe(
+  const lines = streamBatch(batch, callerKey(config, request.headers.authorization)).pipe(
     Stream.map(line),
     // Only reachable if the engine rejects the batch after the check above: say so on the last line.
     Stream.catchTag("InvalidBatchError", (error) => Stream.succeed(line({ error: error.message }))),

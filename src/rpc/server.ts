@@ -6,12 +6,25 @@ import { Effect, Layer, Stream } from "effect"
 import { RpcSerialization, RpcServer } from "effect/rpc"
 import { runBatch } from "../batch/engine.ts"
 import { streamBatch } from "../batch/stream.ts"
+import { AppConfig } from "../config/AppConfig.ts"
 import { decodeBatchRequest } from "../domain/decode.ts"
+import { callerKey } from "../http/auth.ts"
 import { LlmBatchRpcs } from "./group.ts"
 
-const handlers = LlmBatchRpcs.toLayer(LlmBatchRpcs.of({
-  Ask: (payload) => decodeBatchRequest(payload).pipe(Effect.flatMap((batch) => runBatch(batch))),
-  AskStream: (payload) => decodeBatchRequest(payload).pipe(Effect.map(streamBatch), Stream.unwrap)
+const handlers = LlmBatchRpcs.toLayer(Effect.gen(function*() {
+  const config = yield* AppConfig
+  // The HTTP request's headers reach each call: the caller's key shares upstream slots fairly.
+  return LlmBatchRpcs.of({
+    Ask: (payload, { headers }) =>
+      decodeBatchRequest(payload).pipe(
+        Effect.flatMap((batch) => runBatch(batch, { caller: callerKey(config, headers.authorization) }))
+      ),
+    AskStream: (payload, { headers }) =>
+      decodeBatchRequest(payload).pipe(
+        Effect.map((batch) => streamBatch(batch, callerKey(config, headers.authorization))),
+        Stream.unwrap
+      )
+  })
 }))
 
 export const RpcRoutes = RpcServer.layerHttp({ group: LlmBatchRpcs, path: "/rpc", protocol: "http" }).pipe(

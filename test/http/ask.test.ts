@@ -59,7 +59,8 @@ describe("POST /ask", () => {
       expect(upstream.peakInFlight).toBe(50)
       // Serially this would take 15 s; generous bound so a loaded CI machine does not flake.
       expect(elapsed).toBeLessThan(5_000)
-    }).pipe(Effect.provide(TestServer.layer())))
+      // One batch may hold every slot here (by default it holds at most 3/4 of them).
+    }).pipe(Effect.provide(TestServer.layer({ BATCH_CONCURRENCY: "64" }))))
 
   it.live("never lets more than LLM_CONCURRENCY calls be in flight", () =>
     Effect.gen(function*() {
@@ -70,6 +71,18 @@ describe("POST /ask", () => {
       })
       expect(response.results.every((r) => r.status === "success")).toBe(true)
       expect(upstream.peakInFlight).toBe(4)
+    }).pipe(Effect.provide(TestServer.layer({ LLM_CONCURRENCY: "4", BATCH_CONCURRENCY: "4" }))))
+
+  it.live("never lets one batch hold more than BATCH_CONCURRENCY slots", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("q", { delayMs: 50 })
+      const response = yield* ask({
+        questions: Array.from({ length: 20 }, (_, i) => ({ index: i, question: `q ${i}` }))
+      })
+      expect(response.results.every((r) => r.status === "success")).toBe(true)
+      // The default: 3/4 of LLM_CONCURRENCY.
+      expect(upstream.peakInFlight).toBe(3)
     }).pipe(Effect.provide(TestServer.layer({ LLM_CONCURRENCY: "4" }))))
 
   it.live("never overlaps the calls of a sequential chain", () =>

@@ -4,9 +4,11 @@
  * from .env, and the port published on loopback only.
  */
 import { describe, expect, it } from "@effect/vitest"
+import { ConfigProvider, Effect } from "effect"
 import { readFileSync } from "node:fs"
 import { join } from "node:path"
 import { parse } from "yaml"
+import { appConfig } from "../../src/config/AppConfig.ts"
 import { repoRoot } from "../support/Cli.ts"
 
 interface Service {
@@ -17,6 +19,7 @@ interface Service {
   readonly ports?: ReadonlyArray<string>
   readonly depends_on?: Readonly<Record<string, { readonly condition: string }>>
   readonly healthcheck?: { readonly test: ReadonlyArray<string> | string }
+  readonly stop_grace_period?: string
 }
 
 const compose = parse(readFileSync(join(repoRoot, "docker-compose.yml"), "utf8"), { strict: true, uniqueKeys: true }) as {
@@ -47,5 +50,11 @@ describe("docker-compose.yml", () => {
     const envFiles = [service.env_file ?? []].flat().map((entry) => typeof entry === "string" ? entry : entry.path)
     expect(envFiles).toEqual([".env"])
     expect(service.ports).toEqual(["127.0.0.1:8000:8000"])
+  })
+
+  it("gives a stopping service longer than its own SHUTDOWN_GRACE_MS before Docker kills it", () => {
+    const defaults = Effect.runSync(appConfig.parse(ConfigProvider.fromEnv({ env: {} })))
+    const seconds = Number(/^(\d+)s$/.exec(service.stop_grace_period ?? "")?.[1])
+    expect(seconds * 1000).toBeGreaterThan(defaults.shutdownGraceMs)
   })
 })
