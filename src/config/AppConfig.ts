@@ -17,6 +17,8 @@ export interface AppConfigShape {
   readonly logLevel: LogLevel.LogLevel
   readonly port: number
   readonly llmConcurrency: number
+  /** Most upstream slots one batch may hold (default 3/4 of LLM_CONCURRENCY, at least 1). */
+  readonly batchConcurrency: number
   readonly llmMaxRetries: number
   readonly llmTimeoutMs: number
   readonly llmRetryBaseDelayMs: number
@@ -24,20 +26,32 @@ export interface AppConfigShape {
   readonly defaultModel: string
   readonly maxBatchSize: number
   readonly maxBodyBytes: number
-  /** Origins a per-question `api_base` may point at and still receive the provider key. */
+  /** Largest provider response body read; past it the item fails and the connection is dropped. */
+  readonly maxUpstreamResponseBytes: number
+  /**
+   * Origins a per-question `api_base` may point at, internal addresses included, and still receive
+   * the provider key.
+   */
   readonly allowedApiBases: ReadonlyArray<string>
-  /** `deny` rejects every per-question `api_base` (400). */
-  readonly apiBaseOverride: "allow" | "deny"
+  /**
+   * `public`: a per-question `api_base` may reach public addresses, and internal ones only when
+   * allow-listed; `deny` rejects every one (400); `any` lets them reach any address.
+   */
+  readonly apiBaseOverride: ApiBaseOverride
   /** Bearer keys that callers must present; empty = auth off. */
   readonly apiKeys: ReadonlyArray<Redacted.Redacted<string>>
   readonly maxQuestionChars: number
   readonly maxTokensLimit: number
   readonly batchTimeoutMs: number
+  /** How long SIGTERM waits for requests in flight before ending their unfinished questions. */
+  readonly shutdownGraceMs: number
   /** Browser origins, beyond loopback ones, that may call /mcp (DNS-rebinding guard). */
   readonly mcpAllowedOrigins: ReadonlyArray<string>
   readonly cache: CacheSettings
   readonly providers: Readonly<Record<ProviderName, ProviderSettings>>
 }
+
+export type ApiBaseOverride = "public" | "deny" | "any"
 
 export interface CacheSettings {
   /** Unset = the embedded in-memory cache. May hold a password. */
@@ -100,6 +114,9 @@ const cacheSettings: Config.Config<CacheSettings> = Config.all({
   redisTimeoutMs: positiveInt("REDIS_TIMEOUT_MS", 500)
 })
 
+/** A quarter of the slots stays free for other batches unless BATCH_CONCURRENCY says otherwise. */
+export const defaultBatchConcurrency = (llmConcurrency: number): number => Math.max(1, Math.floor(llmConcurrency * 3 / 4))
+
 export const appConfig: Config.Config<AppConfigShape> = Config.all({
   host: Config.String("HOST").pipe(Config.withDefault("127.0.0.1")),
   logLevel: Config.LogLevel("LOG_LEVEL").pipe(Config.withDefault<LogLevel.LogLevel>("Info")),
@@ -108,6 +125,8 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
     Config.withDefault(8000)
   ),
   llmConcurrency: positiveInt("LLM_CONCURRENCY", 64),
+  // Resolved against LLM_CONCURRENCY below.
+  batchConcurrency: Config.option(Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "BATCH_CONCURRENCY")),
   llmMaxRetries: nonNegativeInt("LLM_MAX_RETRIES", 3),
   llmTimeoutMs: positiveInt("LLM_TIMEOUT_MS", 60_000),
   llmRetryBaseDelayMs: positiveInt("LLM_RETRY_BASE_DELAY_MS", 500),
@@ -115,11 +134,16 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   defaultModel: Config.NonEmptyString("DEFAULT_MODEL").pipe(Config.withDefault("openai/gpt-4o-mini")),
   maxBatchSize: positiveInt("MAX_BATCH_SIZE", 1000),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 2 * 1024 * 1024),
+  maxUpstreamResponseBytes: positiveInt("MAX_UPSTREAM_RESPONSE_BYTES", 4 * 1024 * 1024),
   allowedApiBases: Config.String("ALLOWED_API_BASES").pipe(
     Config.withDefault(""),
     Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
   ),
-  apiBaseOverride: Config.Literals(["allow", "deny"], "API_BASE_OVERRIDE").pipe(Config.withDefault("allow" as const)),
+  apiBaseOverride: Config.Literals(["public", "deny", "any", "allow"], "API_BASE_OVERRIDE").pipe(
+    Config.withDefault("public" as const),
+    // `allow` was the default before internal addresses were refused: deployments that set it still start.
+    Config.map((mode): ApiBaseOverride => mode === "allow" ? "public" : mode)
+  ),
   apiKeys: Config.Redacted("API_KEYS").pipe(
     Config.withDefault(Redacted.make("")),
     Config.map((keys) =>
@@ -131,6 +155,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   maxQuestionChars: positiveInt("MAX_QUESTION_CHARS", 100_000),
   maxTokensLimit: positiveInt("MAX_TOKENS_LIMIT", 65_536),
   batchTimeoutMs: positiveInt("BATCH_TIMEOUT_MS", 600_000),
+  shutdownGraceMs: positiveInt("SHUTDOWN_GRACE_MS", 30_000),
   mcpAllowedOrigins: Config.String("MCP_ALLOWED_ORIGINS").pipe(
     Config.withDefault(""),
     Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
@@ -141,7 +166,12 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
       [K in ProviderName]: Config.Config<ProviderSettings>
     }
   )
-})
+}).pipe(
+  Config.map((config) => ({
+    ...config,
+    batchConcurrency: Option.getOrElse(config.batchConcurrency, () => defaultBatchConcurrency(config.llmConcurrency))
+  }))
+)
 
 export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("llm-batch/AppConfig") {
   /** Reads the environment (or whatever `ConfigProvider` is current). */

@@ -9,7 +9,7 @@ import { Option, Schema, SchemaGetter } from "effect"
  * (clients that serialize every field send `null`). The JSON Schema says `T | null`, optional.
  */
 const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
-  Schema.optionalKey(Schema.NullOr(Schema.toEncoded(self))).pipe(Schema.decodeTo(self, {
+  Schema.optionalKey(Schema.NullOr(Schema.toEncoded(self)).annotate({ default: value })).pipe(Schema.decodeTo(self, {
     decode: SchemaGetter.transformOptional((given) =>
       Option.some(Option.getOrElse(Option.filter(given, (v) => v !== null), () => value))
     ),

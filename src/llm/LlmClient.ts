@@ -1,16 +1,20 @@
 /**
  * The one door to every provider: `complete` routes a request to the right SDK, bounds calls in
- * flight process-wide, times out each attempt and retries transient failures.
+ * flight process-wide (shared fairly between batches), times out each attempt and retries
+ * transient failures.
  */
-import { Context, Effect, Layer, Option, Redacted, Semaphore } from "effect"
+import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
-import { scrubSecrets, secretValues } from "../config/secrets.ts"
+import { redactSecretValues, scrubSecrets, secretValues } from "../config/secrets.ts"
 import { type LlmError, MissingApiKeyError, UpstreamError } from "../domain/Errors.ts"
+import { internalHost } from "./addressGuard.ts"
 import { makeAnthropic } from "./Anthropic.ts"
+import { CurrentCall } from "./callAccount.ts"
 import { makeOpenAiCompatible } from "./OpenAiCompatible.ts"
 import { openAiBaseUrl, providers } from "./providers.ts"
 import { transportSchedule } from "./retry.ts"
-import type { CallResult, CompletionRequest, Target } from "./types.ts"
+import { FairSlots } from "./slots.ts"
+import type { CallResult, Completion, CompletionRequest, Target } from "./types.ts"
 
 export class LlmClient extends Context.Service<LlmClient, {
   readonly complete: (request: CompletionRequest) => Effect.Effect<CallResult, LlmError>
@@ -19,32 +23,37 @@ export class LlmClient extends Context.Service<LlmClient, {
     LlmClient,
     Effect.gen(function*() {
       const config = yield* AppConfig
-      const inFlight = yield* Semaphore.make(config.llmConcurrency)
+      // LLM_CONCURRENCY slots, shared fairly between batches, each capped at BATCH_CONCURRENCY.
+      const slots = new FairSlots(config.llmConcurrency, config.batchConcurrency)
       const secrets = secretValues(config)
-      const protocols = { openai: makeOpenAiCompatible(), anthropic: makeAnthropic() }
+      const fetchOptions = { maxResponseBytes: config.maxUpstreamResponseBytes }
+      const protocols = { openai: makeOpenAiCompatible(fetchOptions), anthropic: makeAnthropic(fetchOptions) }
       const schedule = transportSchedule({
         maxRetries: config.llmMaxRetries,
         baseDelayMs: config.llmRetryBaseDelayMs
       })
 
       // Untraced: it runs once per upstream call, and a span with its stack capture cost about as
-      // much CPU as the rest of this wrapper (README, Performance).
+      // much CPU as the rest of this wrapper (docs/performance.md).
       const complete = Effect.fnUntraced(function*(request: CompletionRequest) {
         const target = yield* resolveTarget(config, request)
         const call = protocols[providers[request.model.provider].protocol]
+        const account = yield* CurrentCall
         let attempts = 0
         // Each attempt is bounded by the SDK's own timeout (LLM_TIMEOUT_MS, `target.timeoutMs`),
         // which covers the whole response; a second timer here would only cost time.
-        const attempt = Effect.suspend(() => {
-          attempts += 1
-          return call(request, target)
-        }).pipe(
-          // A permit per attempt: backoff sleeps do not hold a slot.
-          inFlight.withPermit
+        // A slot per attempt: backoff sleeps do not hold one.
+        const attempt = slots.withPermit(
+          account.batch,
+          Effect.suspend(() => {
+            attempts += 1
+            account.attempts += 1
+            return call(request, target)
+          })
         )
         return yield* attempt.pipe(
           Effect.retry(schedule),
-          Effect.map((completion): CallResult => ({ completion, attempts })),
+          Effect.map((completion): CallResult => ({ completion: scrubbedCompletion(completion, secrets), attempts })),
           Effect.mapError((error) => error._tag === "UpstreamError" ? finalError(error, attempts, secrets) : error)
         )
       })
@@ -52,6 +61,12 @@ export class LlmClient extends Context.Service<LlmClient, {
       return LlmClient.of({ complete })
     })
   )
+}
+
+/** A model or a proxy may echo a key: the answer (and so the cache) never holds a configured secret. */
+const scrubbedCompletion = (completion: Completion, secrets: ReadonlyArray<string>): Completion => {
+  const text = redactSecretValues(completion.text, secrets)
+  return text === completion.text ? completion : { ...completion, text }
 }
 
 /** The final error: its attempt count, and a message with no secret in it. */
@@ -68,21 +83,44 @@ const finalError = (error: UpstreamError, attempts: number, secrets: ReadonlyArr
 const originOf = (url: string): string | undefined => URL.canParse(url) ? new URL(url).origin : undefined
 
 /**
- * Where a call goes and with which key. A per-question `api_base` only receives the server's key
- * when it points at the provider's configured origin or an allow-listed one: a caller must not
- * be able to send our keys to a server of theirs.
+ * Where a call goes, with which key, and how far it is trusted. A per-question `api_base` only
+ * receives the server's key when it points at the provider's configured origin or an allow-listed
+ * one: a caller must not be able to send our keys to a server of theirs. It reaches internal
+ * addresses only when allow-listed (or with API_BASE_OVERRIDE=any): a caller must not be able to
+ * aim the service at its own network, the provider's configured host included (another path there
+ * is another endpoint).
  */
 const resolveTarget = (config: AppConfigShape, request: CompletionRequest) => {
   const { provider } = request.model
   const settings = config.providers[provider]
   const base = request.apiBase ?? settings.baseUrl
-  const trusted = request.apiBase === undefined ||
-    originOf(request.apiBase) === originOf(settings.baseUrl) ||
-    config.allowedApiBases.includes(originOf(request.apiBase) ?? "")
+  const origin = request.apiBase === undefined ? undefined : originOf(request.apiBase)
+  const allowListed = origin !== undefined && config.allowedApiBases.includes(origin)
+  const trusted = request.apiBase === undefined || allowListed ||
+    (origin !== undefined && origin === originOf(settings.baseUrl))
+  const publicOnly = request.apiBase !== undefined && !allowListed && config.apiBaseOverride !== "any"
   const baseUrl = providers[provider].protocol === "openai" ? openAiBaseUrl(provider, base) : base
-  const target = (apiKey: string | undefined): Target => ({ baseUrl, apiKey, timeoutMs: config.llmTimeoutMs })
+  const target = (apiKey: string | undefined): Target => ({
+    baseUrl,
+    apiKey,
+    timeoutMs: config.llmTimeoutMs,
+    trusted,
+    publicOnly,
+    baseSetting: request.apiBase === undefined ? providers[provider].baseUrlVariables[0] : "the question's api_base"
+  })
   if (!trusted) return Effect.succeed(target(undefined))
   if (Option.isSome(settings.apiKey)) return Effect.succeed(target(Redacted.value(settings.apiKey.value)))
-  if (settings.keyVariable === undefined) return Effect.succeed(target(undefined))
+  if (settings.keyVariable === undefined || isLocalServer(base)) return Effect.succeed(target(undefined))
   return Effect.fail(new MissingApiKeyError({ provider, variable: settings.keyVariable }))
+}
+
+/**
+ * A server of the operator's own (vLLM, llama.cpp, LM Studio, a compose service): a loopback or
+ * private address, `localhost`, or a one-label name such as `vllm`. It is called without a key
+ * when none is set, instead of asking for a dummy one.
+ */
+const isLocalServer = (base: string): boolean => {
+  if (!URL.canParse(base)) return false
+  const url = new URL(base)
+  return internalHost(url) !== undefined || !/[.:]/.test(url.hostname)
 }

@@ -37,9 +37,13 @@ describe("MCP over Streamable HTTP", () => {
               required: ["index", "question"],
               additionalProperties: false,
               properties: {
-                method: { enum: ["concurrent", "sequential"] },
-                temperature: { type: "number", minimum: 0, maximum: 2 },
-                validation_strategy: { enum: ["pydantic", "schema", "json", "none"] }
+                // Fields with a default take null too ("not given"); the default is advertised.
+                method: { anyOf: [{ enum: ["concurrent", "sequential"] }, { type: "null" }], default: "concurrent" },
+                temperature: { anyOf: [{ type: "number", minimum: 0, maximum: 2 }, { type: "null" }], default: 0.2 },
+                validation_strategy: {
+                  anyOf: [{ enum: ["pydantic", "schema", "json", "none"] }, { type: "null" }],
+                  default: "pydantic"
+                }
               }
             }
           }
