@@ -12,8 +12,9 @@ COPY package.json pnpm-lock.yaml ./
 # pnpm at the version package.json pins ("packageManager"), as scripts/toolchain.sh does; npm
 # rather than corepack, which Node 25 no longer bundles.
 RUN npm install --global --no-audit --no-fund "pnpm@$(node -p 'require("./package.json").packageManager.split("@")[1]')"
-RUN pnpm install --frozen-lockfile
-COPY tsconfig.json ./
+# --ignore-scripts: the package's `prepare` builds dist/, which needs the sources copied below.
+RUN pnpm install --frozen-lockfile --ignore-scripts
+COPY tsconfig.json tsconfig.client.json ./
 COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN pnpm build

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Stream } from "effect"
-// Imported by the package name, as another project would (package.json "exports").
-import { LlmBatchClient } from "llm-batch/client"
+// From the sources; test/ship/package.test.ts imports the built `llm-batch/client` as a consumer would.
+import { LlmBatchClient } from "../../src/rpc/client.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { eventually } from "../support/Mcp.ts"
 import { TestServer } from "../support/TestServer.ts"
