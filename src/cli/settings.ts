@@ -52,7 +52,7 @@ const toFlag = (name: SettingName): Flag.Flag<Option.Option<string>> => {
 
 const setFlag = Flag.KeyValuePair("set").pipe(
   Flag.withMetavar("NAME=VALUE"),
-  Flag.withDescription("set any variable of the README's Configuration table for this run; repeatable"),
+  Flag.withDescription("set any variable of docs/configuration.md for this run; repeatable"),
   Flag.optional
 )
 
