@@ -4,18 +4,33 @@
  * interrupts the batch and with it every in-flight upstream call.
  */
 import { Effect, Queue, Stream } from "effect"
+import { AppConfig } from "../config/AppConfig.ts"
 import type { BatchRequest, ResultItem } from "../domain/Batch.ts"
-import { runBatch } from "./engine.ts"
+import { runBatch, runPlan } from "./engine.ts"
+import { type PlannedItem, planBatch } from "./plan.ts"
 
 type RunBatch = ReturnType<typeof runBatch>
 /** What running a batch needs; derived, so a new engine requirement flows through unedited. */
 export type BatchServices = Effect.Services<RunBatch>
 export type BatchError = Effect.Error<RunBatch>
 
-/** `caller`: who sent it, as in `RunOptions`. */
-export const streamBatch = (request: BatchRequest, caller?: string): Stream.Stream<ResultItem, BatchError, BatchServices> =>
+/** A batch planned by `planBatch`, as it runs. `caller`: who sent it, as in `RunOptions`. */
+export const streamPlan = (
+  plan: ReadonlyArray<PlannedItem>,
+  caller?: string
+): Stream.Stream<ResultItem, never, BatchServices> =>
   Stream.callback((queue) =>
-    runBatch(request, { caller, onResult: (result) => Effect.asVoid(Queue.offer(queue, result)) }).pipe(
+    runPlan(plan, { caller, onResult: (result) => Effect.asVoid(Queue.offer(queue, result)) }).pipe(
       Effect.andThen(Queue.end(queue))
     )
   )
+
+/** Plans the batch, then streams it; a batch that is invalid as a whole fails the stream. */
+export const streamBatch = (
+  request: BatchRequest,
+  caller?: string
+): Stream.Stream<ResultItem, BatchError, BatchServices> =>
+  Stream.unwrap(Effect.gen(function*() {
+    const config = yield* AppConfig
+    return streamPlan(yield* planBatch(request, config), caller)
+  }))

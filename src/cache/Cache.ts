@@ -4,28 +4,13 @@
  */
 import { Clock, Context, Effect, Layer, Option } from "effect"
 import { AppConfig, type CacheSettings } from "../config/AppConfig.ts"
+import type { CacheHealth } from "../domain/Http.ts"
 import type { Completion } from "../llm/types.ts"
 import { type CacheKey, encodeCompletion } from "./key.ts"
 import { BoundedLru } from "./lru.ts"
 
-/** What `GET /health` shows about the cache (snake_case like the rest of the HTTP API). */
-export type CacheHealth =
-  | {
-    readonly kind: "memory"
-    readonly entries: number
-    readonly bytes: number
-    readonly max_entries: number
-    readonly max_bytes: number
-    readonly ttl_seconds: number
-  }
-  | {
-    readonly kind: "redis"
-    /** `redis://host:port/db`, never the credentials. */
-    readonly target: string
-    readonly reachable: boolean
-    readonly ttl_seconds: number
-    readonly warning?: string
-  }
+/** What `GET /health` shows about the cache: the domain schema is its one definition. */
+export type { CacheHealth } from "../domain/Http.ts"
 
 export interface CacheShape {
   readonly kind: "memory" | "redis"

@@ -1,20 +1,17 @@
 /**
- * Inbound auth: with `API_KEYS` set, every route but `GET /health` needs `Authorization: Bearer <key>`.
+ * Inbound auth: with `API_KEYS` set, every route but `GET /health` (and the contract's own docs)
+ * needs `Authorization: Bearer <key>`. The contract's routes are checked by its `Authorization`
+ * middleware, everything else (/mcp, /rpc, unknown routes) by `requireApiKey` at the router.
  * Keys are compared in constant time over their SHA-256 digests, so length leaks nothing either.
  */
-import { Effect, Redacted } from "effect"
+import { Effect, Layer, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
 import { createHash, timingSafeEqual } from "node:crypto"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
+import { Unauthorized } from "../domain/Http.ts"
+import { Authorization, Caller } from "./Api.ts"
 
 const digest = (value: string) => createHash("sha256").update(value).digest()
-
-const openRoutes = new Set(["GET /health"])
-
-const isOpen = (request: HttpServerRequest.HttpServerRequest): boolean => {
-  const path = URL.canParse(request.url, "http://localhost") ? new URL(request.url, "http://localhost").pathname : ""
-  return openRoutes.has(`${request.method} ${path}`)
-}
 
 const bearerKey = (authorization: string | undefined): string | undefined =>
   /^Bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim()
@@ -22,20 +19,26 @@ const bearerKey = (authorization: string | undefined): string | undefined =>
 const presentedKey = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
   bearerKey(request.headers.authorization)
 
+/** The caller's identity for the fair share of slots: the key's digest, never the key. */
+const callerOf = (keyDigest: Buffer): string => keyDigest.toString("base64url")
+
 /**
  * Who sent a batch, for the fair share of upstream slots: a digest of the bearer key when auth is
  * on (the key itself is not kept), "" when it is off.
  */
 export const callerKey = (config: AppConfigShape, authorization: string | undefined): string => {
   const key = config.apiKeys.length === 0 ? undefined : bearerKey(authorization)
-  return key === undefined ? "" : digest(key).toString("base64url")
+  return key === undefined ? "" : callerOf(digest(key))
 }
 
-const keyMatches = (config: AppConfigShape, presented: string): boolean => {
-  const candidate = digest(presented)
-  // No early exit: every configured key is compared.
-  return config.apiKeys.reduce((found, key) => timingSafeEqual(candidate, digest(Redacted.value(key))) || found, false)
-}
+const configuredDigests = (config: AppConfigShape) => config.apiKeys.map((key) => digest(Redacted.value(key)))
+
+// No early exit: every configured key is compared.
+const matchesAny = (keys: ReadonlyArray<Buffer>, candidate: Buffer): boolean =>
+  keys.reduce((found, key) => timingSafeEqual(candidate, key) || found, false)
+
+const keyMatches = (config: AppConfigShape, presented: string): boolean =>
+  matchesAny(configuredDigests(config), digest(presented))
 
 /** Whether the request carries one of the configured keys: what an open route shows depends on it. */
 export const hasValidKey = (config: AppConfigShape, request: HttpServerRequest.HttpServerRequest): boolean => {
@@ -57,19 +60,49 @@ export const isLoopbackHost = (host: string): boolean =>
 
 export const authMode = (config: AppConfigShape): "on" | "off" => config.apiKeys.length > 0 ? "on" : "off"
 
-export const requireApiKey = <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+/** The one wording of a refusal, whichever check refuses. */
+const refusal = (presented: boolean): string =>
+  presented ? "invalid API key" : "missing API key: send Authorization: Bearer <key> (the service has API_KEYS set)"
+
+/** The contract's bearer auth; it provides the `Caller` its handlers give the engine. */
+export const AuthorizationLayer = Layer.effect(
+  Authorization,
   Effect.gen(function*() {
     const config = yield* AppConfig
+    // Digested once here, not per request.
+    const keys = configuredDigests(config)
+    return Authorization.of({
+      bearer: (handle, { credential }) => {
+        if (keys.length === 0) return Effect.provideService(handle, Caller, "")
+        // An absent or non-Bearer Authorization header is decoded as "".
+        const presented = Redacted.value(credential).trim()
+        if (presented === "") return Effect.fail(new Unauthorized({ error: refusal(false) }))
+        const candidate = digest(presented)
+        if (!matchesAny(keys, candidate)) return Effect.fail(new Unauthorized({ error: refusal(true) }))
+        return Effect.provideService(handle, Caller, callerOf(candidate))
+      }
+    })
+  })
+)
+
+const pathOf = (url: string): string =>
+  URL.canParse(url, "http://localhost") ? new URL(url, "http://localhost").pathname : ""
+
+/**
+ * The router-level check, for every route the contract does not answer for itself (`selfGuarded`:
+ * `METHOD /path` of its endpoints, which its middleware checks or leaves open, and its docs).
+ */
+export const requireApiKey = (selfGuarded: ReadonlySet<string>) =>
+<E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+  Effect.gen(function*() {
+    const config = yield* AppConfig
+    if (config.apiKeys.length === 0) return yield* handle
     const request = yield* HttpServerRequest.HttpServerRequest
-    if (config.apiKeys.length === 0 || isOpen(request)) return yield* handle
+    if (selfGuarded.has(`${request.method} ${pathOf(request.url)}`)) return yield* handle
     const presented = presentedKey(request)
     if (presented !== undefined && keyMatches(config, presented)) return yield* handle
     return HttpServerResponse.jsonUnsafe(
-      {
-        error: presented === undefined
-          ? "missing API key: send Authorization: Bearer <key> (the service has API_KEYS set)"
-          : "invalid API key"
-      },
+      { error: refusal(presented !== undefined) },
       { status: 401, headers: { "www-authenticate": "Bearer" } }
     )
   })

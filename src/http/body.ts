@@ -1,11 +1,9 @@
-/** Reads a request body as JSON within the configured size limit; every failure is a 4xx. */
-import { ByteSize, Data, Effect } from "effect"
+/** Reads a request body as JSON within the configured size limit; every failure is a 4xx of the contract. */
+import { ByteSize, Effect } from "effect"
 import { HttpIncomingMessage, type HttpServerRequest } from "effect/http"
+import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../domain/Http.ts"
 
-export class BodyError extends Data.TaggedError("BodyError")<{
-  readonly status: 400 | 413 | 415
-  readonly message: string
-}> {}
+export type BodyError = InvalidRequest | PayloadTooLarge | UnsupportedMediaType
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
@@ -18,8 +16,8 @@ const readBytes = (request: HttpServerRequest.HttpServerRequest, maxBytes: numbe
     Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBytes)),
     Effect.mapError((error) =>
       error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-        ? new BodyError({ status: 413, message: `request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES)` })
-        : new BodyError({ status: 400, message: "request body could not be read (truncated or aborted)" })
+        ? new PayloadTooLarge({ error: `request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES)` })
+        : new InvalidRequest({ error: "request body could not be read (truncated or aborted)" })
     )
   )
 
@@ -29,20 +27,18 @@ export const readJsonBody = Effect.fnUntraced(function*(
 ): Effect.fn.Return<unknown, BodyError> {
   const contentType = request.headers["content-type"]
   if (!isJsonContentType(contentType)) {
-    return yield* new BodyError({
-      status: 415,
-      message: `content type '${contentType}' is not accepted: send Content-Type: application/json`
+    return yield* new UnsupportedMediaType({
+      error: `content type '${contentType}' is not accepted: send Content-Type: application/json`
     })
   }
   const buffer = yield* readBytes(request, maxBytes)
   return yield* Effect.try({
     try: () => JSON.parse(utf8.decode(buffer)) as unknown,
     catch: (cause) =>
-      new BodyError({
-        status: 400,
+      new InvalidRequest({
         // TextDecoder throws a TypeError for bad UTF-8; JSON.parse a SyntaxError, or a RangeError
         // when nesting exhausts the stack.
-        message: cause instanceof TypeError
+        error: cause instanceof TypeError
           ? "request body is not valid UTF-8"
           : cause instanceof RangeError
           ? "request body is nested too deeply"

@@ -1,87 +1,56 @@
 /**
- * The HTTP surface: POST /ask and GET /health here, plus POST /ask/stream, /mcp and /rpc mounted from
- * their own modules; all thin adapters over the batch engine.
+ * Every HTTP route: the contract (`Api.ts`) with its handlers, `/openapi.json` and `/docs`
+ * generated from it, and the agent surfaces /mcp and /rpc beside it, each from its own module.
  */
 import { Effect, Layer } from "effect"
-import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { runBatch } from "../batch/engine.ts"
-import { Cache } from "../cache/Cache.ts"
-import { AppConfig } from "../config/AppConfig.ts"
-import { decodeBatchRequest } from "../domain/decode.ts"
+import { HttpRouter, HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { McpHttpRoutes } from "../mcp/http.ts"
 import { RpcRoutes } from "../rpc/server.ts"
-import { responseModels } from "../validation/models.ts"
-import { authMode, callerKey, hasValidKey } from "./auth.ts"
-import { readJsonBody } from "./body.ts"
-import { askStreamRoute } from "./stream.ts"
+import { Api } from "./Api.ts"
+import { ApiHandlers } from "./handlers.ts"
 
-const errorResponse = (status: number, message: string) =>
-  HttpServerResponse.jsonUnsafe({ error: message }, { status })
+type Route = readonly [method: string, path: HttpRouter.PathInput]
 
-const ask = Effect.gen(function*() {
-  const started = performance.now()
-  const config = yield* AppConfig
-  const request = yield* HttpServerRequest.HttpServerRequest
-  const body = yield* readJsonBody(request, config.maxBodyBytes)
-  const batch = yield* decodeBatchRequest(body)
-  const response = yield* runBatch(batch, { caller: callerKey(config, request.headers.authorization) })
-  // The service's own time (from reading the body to the answer), without the caller's network: what
-  // a slow round trip is made of, and what the bench's cache figure is.
-  const serverTiming = `app;dur=${(performance.now() - started).toFixed(1)}`
-  return HttpServerResponse.jsonUnsafe(response, { headers: { "server-timing": serverTiming } })
-}).pipe(
-  Effect.catchTags({
-    BodyError: (error) => Effect.succeed(errorResponse(error.status, error.message)),
-    InvalidBatchError: (error) => Effect.succeed(errorResponse(400, error.message))
-  })
-)
-
-const health = Effect.gen(function*() {
-  const config = yield* AppConfig
-  const request = yield* HttpServerRequest.HttpServerRequest
-  // Open to all, so with API_KEYS set only a key holder learns more than "up" (cache sizes, Redis address).
-  if (authMode(config) === "on" && !hasValidKey(config, request)) return HttpServerResponse.jsonUnsafe({ status: "ok" })
-  // Redis being down is a warning, not ill health: questions are still answered (uncached).
-  const cache = yield* Cache.use((cache) => cache.health)
-  return HttpServerResponse.jsonUnsafe({ status: "ok", auth: authMode(config), cache })
-})
-
-/** The registered response models with their JSON Schemas (generated once, at startup). */
-const responseModelListing = {
-  models: responseModels.map((model) => ({
-    name: model.name,
-    description: model.description,
-    json_schema: model.jsonSchema
-  }))
-}
+/** The routes the contract serves: its middleware guards them, or they are open; and its docs. */
+const ownRoutes: ReadonlyArray<Route> = [
+  ...Object.values(Api.groups).flatMap((group) =>
+    Object.values(group.endpoints).map((endpoint): Route => [endpoint.method, endpoint.path])
+  ),
+  ["GET", "/openapi.json"],
+  ["GET", "/docs"]
+]
 
 /**
- * Another method on one of these paths is a 405 naming the right one: effect's router alone would
+ * `METHOD /path` of each of the contract's routes, for the router-level auth check to leave alone.
+ * (A route with path parameters is not matched here: the router checks it too, which only an open
+ * one would notice.)
+ */
+export const contractRoutes: ReadonlySet<string> = new Set(ownRoutes.map(([method, path]) => `${method} ${path}`))
+
+const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(ApiHandlers))
+
+// Scalar's script is inlined in the page (no CDN) and its web fonts are off, so it works offline.
+const DocsRoute = HttpApiScalar.layer(Api, { path: "/docs", scalar: { withDefaultFonts: false } })
+
+/**
+ * Another method on a known path is a 405 naming the right ones: effect's router alone would
  * answer 404, as for a path that does not exist. (/mcp answers its own 405s.)
  */
 const methodNotAllowed = Layer.effectDiscard(Effect.gen(function*() {
   const router = yield* HttpRouter.HttpRouter
-  const allowed = [
-    ["POST", "/ask"],
-    ["POST", "/ask/stream"],
-    ["POST", "/rpc"],
-    ["GET", "/health"],
-    ["GET", "/models/response"]
-  ] as const
-  for (const [method, path] of allowed) {
+  const allowed = new Map<HttpRouter.PathInput, Array<string>>()
+  for (const [method, path] of [...ownRoutes, ["POST", "/rpc"] as const]) {
+    allowed.set(path, [...(allowed.get(path) ?? []), method])
+  }
+  for (const [path, methods] of allowed) {
     for (const other of ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"] as const) {
-      if (other !== method) yield* router.add(other, path, HttpServerResponse.empty({ status: 405, headers: { allow: method } }))
+      if (!methods.includes(other)) {
+        const refusal = HttpServerResponse.empty({ status: 405, headers: { allow: methods.join(", ") } })
+        yield* router.add(other, path, refusal)
+      }
     }
   }
 }))
 
-export const routes = Layer.mergeAll(
-  HttpRouter.add("POST", "/ask", ask),
-  HttpRouter.add("GET", "/health", health),
-  HttpRouter.add("GET", "/models/response", Effect.sync(() => HttpServerResponse.jsonUnsafe(responseModelListing))),
-  // Agent surfaces: NDJSON streaming, MCP (Streamable HTTP) and Effect RPC, each in its own module.
-  askStreamRoute,
-  McpHttpRoutes,
-  RpcRoutes,
-  methodNotAllowed
-)
+export const routes = Layer.mergeAll(ApiRoutes, DocsRoute, McpHttpRoutes, RpcRoutes, methodNotAllowed)

@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
 import { isRouteNotFound, jsonErrorBodies } from "./errorBody.ts"
-import { routes } from "./routes.ts"
+import { contractRoutes, routes } from "./routes.ts"
 import { serverCloseTimeout, withGracefulShutdown } from "./shutdown.ts"
 
 const listen = (server: Server) => Layer.unwrap(Effect.gen(function*() {
@@ -20,6 +20,9 @@ const listen = (server: Server) => Layer.unwrap(Effect.gen(function*() {
   })
 }))
 
+/** /mcp, /rpc and unknown routes; the contract's routes check keys themselves (`AuthorizationLayer`). */
+const routerAuth = requireApiKey(contractRoutes)
+
 const serve = Layer.unwrap(Effect.gen(function*() {
   const config = yield* AppConfig
   return HttpRouter.serve(routes, {
@@ -29,7 +32,7 @@ const serve = Layer.unwrap(Effect.gen(function*() {
     // Anything unexpected is logged. By the time a failure gets here its answer is already sent:
     // `jsonErrorBodies` is what gives it (and every other bodiless error answer) a JSON body.
     middleware: (effect) =>
-      requireApiKey(effect).pipe(
+      routerAuth(effect).pipe(
         HttpEffect.withPreResponseHandler(jsonErrorBodies),
         Effect.catchCause((cause) =>
           // A client that hung up (e.g. left /ask/stream) is no error of ours: effect answers it 499, quietly.

@@ -20,7 +20,7 @@ describe("error answers", () => {
       const answer = yield* send("GET", "/nope?x=1")
       expect(answer.status).toBe(404)
       expect(answer.headers.get("content-type")).toContain("application/json")
-      expect(errorOf(answer.text)).toBe("no such route: GET /nope; the README lists the service's routes")
+      expect(errorOf(answer.text)).toBe("no such route: GET /nope; GET /docs lists the service's routes")
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("a known path with another method is a 405 with a JSON error and an Allow header", () =>
