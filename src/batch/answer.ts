@@ -5,11 +5,12 @@
  */
 import { Effect } from "effect"
 import type { Json } from "effect/Schema"
+import { AppConfig } from "../config/AppConfig.ts"
 import type { Usage } from "../domain/Batch.ts"
 import { AnswerValidationError, type LlmError, UpstreamError } from "../domain/Errors.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
-import { rejectsResponseFormat } from "../llm/structuredOutput.ts"
-import type { ChatMessage, Completion, CompletionRequest } from "../llm/types.ts"
+import { rejectsLogprobs, rejectsResponseFormat } from "../llm/refusals.ts"
+import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../llm/types.ts"
 import { repairLoop, withInstructions } from "../validation/repair.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
 
@@ -24,7 +25,23 @@ export interface Answer {
   readonly usage: Usage | null
   /** Every call behind this answer was answered by the cache. */
   readonly cached: boolean
+  /** Why the last answer ended, as the provider said it. */
+  readonly finishReason: string | null
 }
+
+/** The optional request parameters a provider may refuse; each one refused is left out from then on. */
+type Refusable = Pick<CompletionRequest, "responseFormat" | "logprobs">
+
+/** `sent` without the parameter `error` refuses, or undefined when it refuses none of them. */
+const withoutRefused = (sent: Refusable, error: LlmError): Refusable | undefined =>
+  sent.logprobs !== false && rejectsLogprobs(error)
+    ? { ...sent, logprobs: false }
+    : sent.responseFormat !== undefined && rejectsResponseFormat(error)
+    ? { ...sent, responseFormat: undefined }
+    : undefined
+
+/** OpenAI's and Anthropic's finish reasons for an answer cut off at max_tokens. */
+const cutOff: ReadonlySet<string> = new Set(["length", "max_tokens"])
 
 const addUsage = (total: Usage | null, more: Usage | null): Usage | null =>
   total === null
@@ -51,28 +68,35 @@ export const answerQuestion = Effect.fnUntraced(function*(
   request: CompletionRequest,
   check: AnswerCheck,
   maxRepairs: number
-): Effect.fn.Return<Answer, LlmError | AnswerValidationError, LlmClient> {
+): Effect.fn.Return<Answer, LlmError | AnswerValidationError, AppConfig | LlmClient> {
   const llm = yield* LlmClient
+  const config = yield* AppConfig
   let attempts = 0
   let usage: Usage | null = null
   let cached = true
-  // Dropped for the rest of the question once the provider refuses it: the instructions in the
-  // system prompt carry the schema on their own.
-  let responseFormat = check.responseFormat
+  // A refused parameter is dropped for the rest of the question: the instructions in the system
+  // prompt carry the schema on their own, and the answer only loses its confidence.
+  // `logprobs` stays out of the request unless turned off, so default cache keys do not change.
+  let refusable: Refusable = {
+    responseFormat: check.responseFormat,
+    ...(config.llmLogprobs ? {} : { logprobs: false })
+  }
 
-  const complete = (messages: ReadonlyArray<ChatMessage>) =>
-    Effect.suspend(() => llm.complete({ ...request, messages, responseFormat }))
+  // The same call again without what the provider refused: not a repair (retry_count stays),
+  // but its attempts count.
+  const complete = (messages: ReadonlyArray<ChatMessage>): Effect.Effect<CallResult, LlmError> =>
+    Effect.suspend(() => llm.complete({ ...request, ...refusable, messages })).pipe(
+      Effect.catch((error) => {
+        const accepted = withoutRefused(refusable, error)
+        if (accepted === undefined) return Effect.fail(error)
+        attempts += error._tag === "UpstreamError" ? error.attempts : 0
+        refusable = accepted
+        return complete(messages)
+      })
+    )
 
   const ask = (messages: ReadonlyArray<ChatMessage>): Effect.Effect<Completion, LlmError> =>
     complete(messages).pipe(
-      Effect.catchIf(
-        (error) => responseFormat !== undefined && rejectsResponseFormat(error),
-        (refused) => {
-          attempts += refused._tag === "UpstreamError" ? refused.attempts : 0
-          responseFormat = undefined
-          return complete(messages)
-        }
-      ),
       Effect.mapError((error) => withEarlierAttempts(error, attempts)),
       Effect.map((call) => {
         attempts += call.attempts
@@ -89,10 +113,15 @@ export const answerQuestion = Effect.fnUntraced(function*(
     ask
   )
   if (outcome._tag === "Invalid") {
+    // A cut-off answer rarely validates, and asking again does not help: say what does.
+    const truncated = outcome.finishReason !== null && cutOff.has(outcome.finishReason)
+      ? `; the answer was cut off at max_tokens (${request.maxTokens}): raise max_tokens`
+      : ""
     return yield* new AnswerValidationError({
       message: `no valid answer after ${outcome.repairs} repair ${outcome.repairs === 1 ? "retry" : "retries"} ` +
-        `(max_validation_retries): ${outcome.error}; the model's last answer is in last_response`,
+        `(max_validation_retries): ${outcome.error}${truncated}; the model's last answer is in last_response`,
       lastResponse: outcome.lastResponse,
+      finishReason: outcome.finishReason,
       repairs: outcome.repairs,
       attempts,
       usage,
@@ -105,6 +134,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
     retryCount: outcome.repairs,
     attempts,
     usage,
-    cached
+    cached,
+    finishReason: outcome.completion.finishReason
   }
 })

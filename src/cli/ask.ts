@@ -6,8 +6,9 @@
 import { Effect, FileSystem, Option, References, type Sink, Stdio, Stream } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
 import type { PlatformError } from "effect/PlatformError"
-import { ServicesLayer } from "../app.ts"
+import { ServicesLayer } from "../services.ts"
 import { runBatch } from "../batch/engine.ts"
+import { interruptOnSignal } from "../launch.ts"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { ResultItem } from "../domain/Batch.ts"
 import { BadInputError, invalidSetting, ItemsFailedError } from "./errors.ts"
@@ -97,7 +98,8 @@ export const ask = Command.make(
     ),
     settings: settingFlags(askSettings)
   },
-  run
+  // Not a server: Ctrl-C (or SIGTERM) interrupts the batch, and the exit code is 130.
+  (options) => interruptOnSignal(run(options))
 ).pipe(
   Command.withShortDescription("Run one batch from a file or stdin; results on stdout"),
   Command.withDescription(

@@ -25,16 +25,6 @@ export class ItemsFailedError extends Schema.TaggedError<ItemsFailedError>()("It
   override readonly [Runtime.errorReported] = false
 }
 
-/** The server could not start (the port is taken, say): exit 1 with the reason, not a stack trace. */
-export class StartError extends Schema.TaggedError<StartError>()("StartError", {
-  message: Schema.String
-}) {
-  override readonly [Runtime.errorExitCode] = 1
-  override get [CliError.userMessage]() {
-    return this.message
-  }
-}
-
 /** A command line the parser rejected (help and the error are already on stderr). */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {}) {
   override readonly [Runtime.errorExitCode] = 2

@@ -4,9 +4,9 @@
  * (a line without `index` gets its line number).
  * Every failure is a `BadInputError` that names the line or field path.
  */
-import { Cause, Effect, Exit, Schema } from "effect"
+import { Cause, Effect, Exit, Result } from "effect"
 import { type BatchRequest, QuestionItem } from "../domain/Batch.ts"
-import { decodeBatchRequest, formatIssue } from "../domain/decode.ts"
+import { decodeBatchRequest, decodeWith } from "../domain/decode.ts"
 import { BadInputError } from "./errors.ts"
 
 export type InputFormat = "json" | "jsonl"
@@ -29,42 +29,44 @@ const parseJson = (text: string): Exit.Exit<unknown, SyntaxError> => {
   }
 }
 
-const decodeItem = Schema.decodeUnknownExit(QuestionItem, { onExcessProperty: "error", errors: "all" })
+const decodeItem = decodeWith(QuestionItem)
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 const bad = (message: string) => Effect.fail(new BadInputError({ message }))
 
-const parseLines = (source: string, text: string): Effect.Effect<ParsedInput, BadInputError> => {
-  const items: Array<QuestionItem> = []
-  const lines: Array<number> = []
-  const problems: Array<string> = []
-  for (const [offset, line] of text.split("\n").entries()) {
-    if (line.trim() === "") continue
-    const lineNumber = offset + 1
-    const json = parseJson(line)
-    if (Exit.isFailure(json)) {
-      problems.push(`line ${lineNumber}: not valid JSON (${Cause.squash(json.cause)})`)
-      continue
-    }
-    // SPEC (batch jobs, JSONL): a line without `index` is numbered by its 1-based line.
-    const item = decodeItem(isRecord(json.value) && !("index" in json.value) ? { ...json.value, index: lineNumber } : json.value)
-    if (Exit.isSuccess(item)) {
-      items.push(item.value)
+const parseLines = (source: string, text: string): Effect.Effect<ParsedInput, BadInputError> =>
+  Effect.gen(function*() {
+    const items: Array<QuestionItem> = []
+    const lines: Array<number> = []
+    const problems: Array<string> = []
+    for (const [offset, line] of text.split("\n").entries()) {
+      if (line.trim() === "") continue
+      const lineNumber = offset + 1
+      const json = parseJson(line)
+      if (Exit.isFailure(json)) {
+        problems.push(`line ${lineNumber}: not valid JSON (${Cause.squash(json.cause)})`)
+        continue
+      }
+      // SPEC (batch jobs, JSONL): a line without `index` is numbered by its 1-based line.
+      const item = yield* Effect.result(
+        decodeItem(isRecord(json.value) && !("index" in json.value) ? { ...json.value, index: lineNumber } : json.value)
+      )
+      if (Result.isFailure(item)) {
+        problems.push(`line ${lineNumber}: ${item.failure.message}`)
+        continue
+      }
+      items.push(item.success)
       lines.push(lineNumber)
-      continue
     }
-    const error = Cause.squash(item.cause)
-    problems.push(`line ${lineNumber}: ${Schema.isSchemaError(error) ? formatIssue(error.issue) : String(error)}`)
-  }
-  if (problems.length > 0) {
-    const shown = problems.slice(0, maxLineErrors)
-    if (problems.length > maxLineErrors) shown.push(`… and ${problems.length - maxLineErrors} more bad lines`)
-    return bad(`${source} is not a valid batch:\n  ${shown.join("\n  ")}`)
-  }
-  return Effect.succeed({ request: { questions: items }, format: "jsonl", lines })
-}
+    if (problems.length > 0) {
+      const shown = problems.slice(0, maxLineErrors)
+      if (problems.length > maxLineErrors) shown.push(`… and ${problems.length - maxLineErrors} more bad lines`)
+      return yield* bad(`${source} is not a valid batch:\n  ${shown.join("\n  ")}`)
+    }
+    return { request: { questions: items }, format: "jsonl", lines }
+  })
 
 /** `source` names the input in messages ("questions.json", "stdin"). */
 export const parseInput = (source: string, text: string): Effect.Effect<ParsedInput, BadInputError> => {

@@ -3,16 +3,16 @@
  * The `llm-batch` command line: `serve`, `ask`, and one line per further subcommand. Usage errors
  * exit 2 like bad input; help for a bad invocation goes to stderr so stdout carries only results.
  */
-import * as NodeRuntime from "@effect/platform-node/NodeRuntime"
 import * as NodeServices from "@effect/platform-node/NodeServices"
-import { Cause, Console, Effect, Exit, Logger, Runtime } from "effect"
+import { Console, Effect, Logger, Runtime } from "effect"
 import { CliOutput, Command } from "effect/cli"
 import packageJson from "../../package.json" with { type: "json" }
 import { loadDotEnv } from "../config/dotenv.ts"
+import { runMain } from "../launch.ts"
 import { ask } from "./ask.ts"
 import { UsageError } from "./errors.ts"
 import { mcp } from "./mcp.ts"
-import { serve, serverState } from "./serve.ts"
+import { serve } from "./serve.ts"
 
 const subcommands = [serve, ask, mcp] as const
 
@@ -38,15 +38,15 @@ const stderrForInvalidInvocations = CliOutput.layerPresenter({
       : CliOutput.defaultPresenter.present(event)
 })
 
-/** stdout is flushed before the process exits, so results piped to a slow reader are never cut off. */
-const teardown: Runtime.Teardown = (exit, onExit) => {
-  const exitWith = (code: number) => {
+/**
+ * stdout is flushed before the process exits, so results piped to a slow reader are never cut off.
+ * The exit code is the Exit's own: a server stopped by a signal has completed (0), an `ask`
+ * interrupted by one is 130 (src/launch.ts).
+ */
+const teardown: Runtime.Teardown = (exit, onExit) =>
+  Runtime.defaultTeardown(exit, (code) => {
     process.stdout.write("", () => onExit(code))
-  }
-  const cleanShutdown = serverState.running && Exit.isFailure(exit) && Cause.hasInterruptsOnly(exit.cause)
-  if (cleanShutdown) exitWith(0)
-  else Runtime.defaultTeardown(exit, exitWith)
-}
+  })
 
 // Before any setting is read: `serve`, `ask` and `mcp` all see the working directory's `.env`.
 loadDotEnv()
@@ -57,5 +57,5 @@ root.pipe(
   // Logs never go to stdout: it carries results (ask) or protocol messages (mcp).
   Effect.provideService(Logger.LogToStderr, true),
   Effect.provide([NodeServices.layer, stderrForInvalidInvocations]),
-  NodeRuntime.runMain({ teardown })
+  runMain({ teardown })
 )

@@ -4,36 +4,26 @@
  */
 import { Config, Effect, Layer } from "effect"
 import { Command } from "effect/cli"
-import { AppLayer } from "../app.ts"
-import { invalidSetting, StartError } from "./errors.ts"
+import { runServer } from "../launch.ts"
+import { invalidSetting } from "./errors.ts"
 import { serveSettings, settingFlags, type SettingValues, settingsLayer } from "./settings.ts"
 
-/**
- * Set while the server runs: then SIGTERM/SIGINT end a clean shutdown and the process exits 0, as
- * `pnpm start` does (a supervisor such as systemd would count 130 as a failure). `ask` keeps 130.
- */
-export const serverState = { running: false }
+/** Loaded when `serve` runs: `ask` and `mcp` start without the HTTP server's modules. */
+const AppLayer = Layer.unwrap(Effect.promise(() => import("../app.ts")).pipe(Effect.map((app) => app.AppLayer)))
 
-/** Runs a long-running server (`serve`, `mcp`) with the command line's settings until it is stopped. */
+/**
+ * Runs a long-running server (`serve`, `mcp`) with the command line's settings until it is stopped,
+ * as `pnpm start` does (src/launch.ts: the same listen error, and exit 0 on SIGTERM/SIGINT).
+ */
 export const launchServer = <E, R>(server: Layer.Layer<never, E, R>, settings: SettingValues) =>
-  Effect.sync(() => (serverState.running = true)).pipe(
-    Effect.andThen(Layer.launch(server.pipe(Layer.provide(settingsLayer(settings))))),
+  runServer(server.pipe(Layer.provide(settingsLayer(settings)))).pipe(
     Effect.catchIf((error) => error instanceof Config.ConfigError, (error) => Effect.fail(invalidSetting(error)))
   )
 
 export const serve = Command.make(
   "serve",
   { settings: settingFlags(serveSettings) },
-  ({ settings }) =>
-    launchServer(AppLayer, settings).pipe(
-      Effect.catchTag("ServeError", (error) =>
-        Effect.fail(
-          new StartError({
-            message: `cannot listen: ${error.cause instanceof Error ? error.cause.message : String(error.cause)}; ` +
-              "choose another --port (or PORT; 0 picks a free one)"
-          })
-        ))
-    )
+  ({ settings }) => launchServer(AppLayer, settings)
 ).pipe(
   Command.withShortDescription("Serve the HTTP API"),
   Command.withDescription(

@@ -48,6 +48,8 @@ export class AnswerValidationError extends Schema.TaggedError<AnswerValidationEr
   message: Schema.String,
   /** The model's last raw answer, so the user can see what it said. */
   lastResponse: Schema.String,
+  /** Why that answer ended (`length` / `max_tokens`: it was cut off). */
+  finishReason: Schema.NullOr(Schema.String),
   /** Repair prompts sent. */
   repairs: Schema.Number,
   /** Upstream calls made, repairs and transport retries included. */

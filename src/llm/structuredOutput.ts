@@ -1,13 +1,12 @@
 /**
- * Native structured output: a `ResponseFormat` as each protocol's request parameter, and how to
- * recognise a provider refusing that parameter (the caller then asks again without it).
+ * Native structured output: a `ResponseFormat` as each protocol's request parameter. A provider
+ * refusing that parameter is recognised in refusals.ts (the caller then asks again without it).
  */
 import { transformJSONSchema } from "@anthropic-ai/sdk/lib/transform-json-schema"
 import type { JSONOutputFormat } from "@anthropic-ai/sdk/resources/messages/messages"
 import type { JSONSchema } from "openai/lib/jsonschema"
 import { toStrictJsonSchema } from "openai/lib/transform"
 import type { ResponseFormatJSONObject, ResponseFormatJSONSchema } from "openai/resources/shared"
-import type { LlmError } from "../domain/Errors.ts"
 import type { ResponseFormat } from "./types.ts"
 
 /** Conversions run once per format (a registered model's once per process), not once per call. */
@@ -57,12 +56,3 @@ export const anthropicOutputFormat = memoize((format): JSONOutputFormat | undefi
     return undefined
   }
 })
-
-/**
- * A provider (or one of its models) that does not support the parameter answers 400 or 422 and
- * names it; the message is the only signal there is, so this is the one place that reads it.
- */
-export const rejectsResponseFormat = (error: LlmError): boolean =>
-  error._tag === "UpstreamError" &&
-  (error.status === 400 || error.status === 422) &&
-  /response_format|json_schema|json_object|output_config|output_format|structured output/i.test(error.message)

@@ -11,7 +11,13 @@ import type { AnswerCheck } from "./strategies.ts"
 
 export type RepairOutcome =
   | { readonly _tag: "Valid"; readonly value: Json; readonly completion: Completion; readonly repairs: number }
-  | { readonly _tag: "Invalid"; readonly error: string; readonly lastResponse: string; readonly repairs: number }
+  | {
+    readonly _tag: "Invalid"
+    readonly error: string
+    readonly lastResponse: string
+    readonly finishReason: string | null
+    readonly repairs: number
+  }
 
 /** The user message of a repair: what is wrong (path and expectation) and what to send back. */
 export const repairPrompt = (error: string): string =>
@@ -42,7 +48,13 @@ export const repairLoop = Effect.fnUntraced(function*<E, R>(
     const checked = check(completion.text)
     if (Result.isSuccess(checked)) return { _tag: "Valid", value: checked.success, completion, repairs }
     if (repairs >= maxRepairs) {
-      return { _tag: "Invalid", error: checked.failure, lastResponse: completion.text, repairs }
+      return {
+        _tag: "Invalid",
+        error: checked.failure,
+        lastResponse: completion.text,
+        finishReason: completion.finishReason,
+        repairs
+      }
     }
     conversation = [
       ...conversation,

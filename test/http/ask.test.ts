@@ -147,3 +147,90 @@ describe("POST /ask", () => {
       expect(response.results[0]!.confidence).toBeCloseTo(0.5, 6)
     }).pipe(Effect.provide(TestServer.layer())))
 })
+
+describe("POST /ask: finish_reason", () => {
+  it.live("says why an OpenAI answer ended: stop, or length when max_tokens cut it off", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("short", { text: "done" })
+      upstream.always("long", { text: "Once upon a", finishReason: "length" })
+      const response = yield* ask({
+        questions: [{ index: 1, question: "short one" }, { index: 2, question: "long story", max_tokens: 3 }]
+      })
+      expect(response.results.map((r) => [r.status, r.finish_reason])).toEqual([["success", "stop"], ["success", "length"]])
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("carries Anthropic's stop_reason: end_turn, or max_tokens when cut off", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("short", { text: "done" })
+      upstream.always("long", { text: "Once upon a", finishReason: "max_tokens" })
+      const model = "anthropic/claude-sonnet-4-5"
+      const response = yield* ask({
+        questions: [{ index: 1, question: "short one", model }, { index: 2, question: "long story", model, max_tokens: 3 }]
+      })
+      expect(response.results.map((r) => [r.status, r.finish_reason])).toEqual([["success", "end_turn"], [
+        "success",
+        "max_tokens"
+      ]])
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("is null for a question that got no answer, and the cached one's for a cached answer", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("broken", { status: 400 })
+      upstream.always("long", { text: "Once upon a", finishReason: "length" })
+      const first = yield* ask({
+        questions: [
+          { index: 1, question: "broken one" },
+          { index: 2, question: "after {Q1_result}" },
+          { index: 3, question: "long story" }
+        ]
+      })
+      expect(first.results.map((r) => [r.status, r.finish_reason])).toEqual([["error", null], ["error", null], [
+        "success",
+        "length"
+      ]])
+      const again = yield* ask({ questions: [{ index: 1, question: "long story" }] })
+      expect(again.results[0]).toMatchObject({ cached: true, attempts: 0, finish_reason: "length" })
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("a schema answer cut off at max_tokens that never validates says to raise max_tokens", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      // Every call, the repair included (its prompt is the correction, not the question).
+      upstream.always("", { text: '{"name": "Ada", "bio": "Ada Lovelace was an English math', finishReason: "length" })
+      const response = yield* ask({
+        questions: [{
+          index: 1,
+          question: "Describe a person",
+          max_tokens: 12,
+          max_validation_retries: 1,
+          response_schema: {
+            type: "object",
+            properties: { name: { type: "string" }, bio: { type: "string" } },
+            required: ["name", "bio"]
+          }
+        }]
+      })
+      const item = response.results[0]!
+      expect(item).toMatchObject({ status: "error", finish_reason: "length", retry_count: 1, attempts: 2 })
+      expect(item.error_message).toContain("the answer was cut off at max_tokens (12): raise max_tokens")
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("an answer that ended normally and never validates gives no max_tokens advice", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("person", { text: "Ada, a mathematician." })
+      const item = (yield* ask({
+        questions: [{
+          index: 1,
+          question: "Describe a person",
+          max_validation_retries: 0,
+          response_schema: { type: "object", properties: { name: { type: "string" } }, required: ["name"] }
+        }]
+      })).results[0]!
+      expect(item).toMatchObject({ status: "error", finish_reason: "stop" })
+      expect(item.error_message).not.toContain("max_tokens")
+    }).pipe(Effect.provide(TestServer.layer())))
+})

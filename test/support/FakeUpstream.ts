@@ -14,6 +14,13 @@ export interface Step {
   readonly text?: string
   /** Per-token log-probabilities to return (OpenAI format). */
   readonly logprobs?: ReadonlyArray<number>
+  /** `finish_reason` (OpenAI) or `stop_reason` (Anthropic) of a 200 (default `stop` / `end_turn`). */
+  readonly finishReason?: string
+  /**
+   * Answer 400 "logprobs is not supported" to a request that asks for log-probabilities, as many
+   * OpenAI-compatible servers do; a request without them gets the rest of the step.
+   */
+  readonly rejectLogprobs?: boolean
   readonly delayMs?: number
   /** Destroy the socket instead of answering. */
   readonly reset?: boolean
@@ -117,7 +124,9 @@ export class FakeUpstreamState {
       }
       const status = step.status ?? 200
       const headers = { "content-type": "application/json", ...step.headers }
-      if (step.endless || step.bodyBytes !== undefined) {
+      if (step.rejectLogprobs && body.logprobs !== undefined) {
+        res.writeHead(400, headers).end(JSON.stringify(logprobsRefusal))
+      } else if (step.endless || step.bodyBytes !== undefined) {
         await sendPadded(res, headers, protocol, step.endless ? Infinity : step.bodyBytes ?? 0)
       } else if (step.raw !== undefined) {
         res.writeHead(status, headers).end(step.raw)
@@ -129,7 +138,9 @@ export class FakeUpstreamState {
         const text = step.text ?? `answer to: ${prompt}`
         const model = String(body.model)
         res.writeHead(200, headers).end(JSON.stringify(
-          protocol === "anthropic" ? anthropicAnswer(model, text) : openAiAnswer(model, text, step.logprobs)
+          protocol === "anthropic"
+            ? anthropicAnswer(model, text, step.finishReason ?? "end_turn")
+            : openAiAnswer(model, text, step.logprobs, step.finishReason ?? "stop")
         ))
       }
     } finally {
@@ -188,7 +199,17 @@ const errorBody = (protocol: "openai" | "anthropic", status: number) =>
     ? { type: "error", error: { type: "api_error", message: `fake error ${status}` } }
     : { error: { message: `fake error ${status}`, type: "server_error", code: null } }
 
-const openAiAnswer = (model: string, text: string, logprobs: ReadonlyArray<number> | undefined) => ({
+/** An OpenAI-style 400 body naming the parameter, as servers without log-probabilities send. */
+const logprobsRefusal = {
+  error: { message: "logprobs is not supported by this model", type: "invalid_request_error", param: "logprobs", code: null }
+}
+
+const openAiAnswer = (
+  model: string,
+  text: string,
+  logprobs: ReadonlyArray<number> | undefined,
+  finishReason: string
+) => ({
   id: "chatcmpl-fake",
   object: "chat.completion",
   created: 0,
@@ -196,7 +217,7 @@ const openAiAnswer = (model: string, text: string, logprobs: ReadonlyArray<numbe
   choices: [{
     index: 0,
     message: { role: "assistant", content: text },
-    finish_reason: "stop",
+    finish_reason: finishReason,
     logprobs: logprobs
       ? { content: logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, bytes: null, top_logprobs: [] })) }
       : null
@@ -204,13 +225,13 @@ const openAiAnswer = (model: string, text: string, logprobs: ReadonlyArray<numbe
   usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
 })
 
-const anthropicAnswer = (model: string, text: string) => ({
+const anthropicAnswer = (model: string, text: string, stopReason: string) => ({
   id: "msg_fake",
   type: "message",
   role: "assistant",
   model,
   content: [{ type: "text", text }],
-  stop_reason: "end_turn",
+  stop_reason: stopReason,
   stop_sequence: null,
   usage: { input_tokens: 12, output_tokens: 6 }
 })
