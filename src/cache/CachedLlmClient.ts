@@ -4,10 +4,10 @@
  * same time share one upstream call (single flight); only successful answers are stored.
  */
 import { Deferred, Effect, Fiber, Layer, Option } from "effect"
-import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
+import { AppConfig } from "../config/AppConfig.ts"
 import type { LlmError } from "../domain/Errors.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
-import { openAiBaseUrl, providers } from "../llm/providers.ts"
+import { baseUrlFor } from "../llm/providers.ts"
 import type { CallResult, CompletionRequest } from "../llm/types.ts"
 import { Cache } from "./Cache.ts"
 import { type CacheKey, cacheKey } from "./key.ts"
@@ -17,14 +17,6 @@ interface Flight {
   /** Callers still waiting; when the last one is interrupted the upstream call is too. */
   waiters: number
   fiber: Fiber.Fiber<CallResult, LlmError> | undefined
-}
-
-/** Where the call goes, normalized: part of the key because another server answers differently. */
-const effectiveBaseUrl = (config: AppConfigShape, request: CompletionRequest): string => {
-  const { provider } = request.model
-  const base = request.apiBase ?? config.providers[provider].baseUrl
-  const url = providers[provider].protocol === "openai" ? openAiBaseUrl(provider, base) : base
-  return url.replace(/\/+$/, "")
 }
 
 /** What a caller that joined someone else's flight gets: the answer, and no upstream call of its own. */
@@ -85,7 +77,8 @@ export const layer = Layer.effect(
 
     const complete = Effect.fnUntraced(function*(request: CompletionRequest) {
       if (request.cache === false) return yield* upstream.complete(request)
-      const key = cacheKey(request, effectiveBaseUrl(config, request))
+      // Keyed on where the call goes, as the client computes it: another server answers differently.
+      const key = cacheKey(request, baseUrlFor(config, request))
       // Hits skip the flight machinery. Identical misses meet in the flight, so they share one
       // call unless one's whole upstream call fits inside the other's cache lookup.
       const stored = yield* cache.get(key)

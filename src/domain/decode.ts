@@ -1,9 +1,11 @@
-/** Decodes untrusted input into a `BatchRequest`, with errors that name the field path. */
-import { Cause, Effect, Exit, Schema, SchemaIssue } from "effect"
+/**
+ * Decodes untrusted input with errors that name the field path (`questions[2].temperature: …`):
+ * the one decoder and message format of HTTP, RPC, MCP and the CLI.
+ */
+import { Cause, Exit, Schema, SchemaIssue } from "effect"
 import { BatchRequest } from "./Batch.ts"
 import { InvalidBatchError } from "./Errors.ts"
 
-const decode = Schema.decodeUnknownExit(BatchRequest, { onExcessProperty: "error", errors: "all" })
 const standard = SchemaIssue.makeFormatterStandardSchemaV1()
 const maxIssuesShown = 10
 
@@ -31,11 +33,26 @@ export const formatIssue = (issue: SchemaIssue.Issue, root = "body"): string => 
   return lines.join("; ")
 }
 
-export const decodeBatchRequest = (input: unknown): Effect.Effect<BatchRequest, InvalidBatchError> => {
-  const exit = decode(input)
-  if (Exit.isSuccess(exit)) return Effect.succeed(exit.value)
-  const error = Cause.squash(exit.cause)
-  return Effect.fail(
-    new InvalidBatchError({ message: Schema.isSchemaError(error) ? formatIssue(error.issue) : String(error) })
-  )
+/** Why a decode failed, as `formatIssue` lines; a defect (not a Schema issue) as its own text. */
+export const formatCause = (cause: Cause.Cause<unknown>, root = "body"): string => {
+  const error = Cause.squash(cause)
+  return Schema.isSchemaError(error) ? formatIssue(error.issue, root) : String(error)
 }
+
+/**
+ * A decoder of untrusted input for `schema`, compiled once: unknown fields are rejected and every
+ * problem is reported, as an `InvalidBatchError` whose message names each path (`root` names the
+ * value itself: "body" for a request, "arguments" for an MCP tool call). The result is an `Exit`,
+ * which is an Effect: yield it, or read it where the caller is synchronous (the CLI's line loop).
+ */
+export const decodeWith = <S extends Schema.ConstraintDecoder<unknown>>(schema: S, root = "body") => {
+  const decode = Schema.decodeUnknownExit(schema, { onExcessProperty: "error", errors: "all" })
+  return (input: unknown): Exit.Exit<S["Type"], InvalidBatchError> => {
+    const exit = decode(input)
+    return Exit.isSuccess(exit)
+      ? Exit.succeed(exit.value)
+      : Exit.fail(new InvalidBatchError({ message: formatCause(exit.cause, root) }))
+  }
+}
+
+export const decodeBatchRequest = decodeWith(BatchRequest)

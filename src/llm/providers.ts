@@ -1,99 +1,23 @@
-/**
- * The routing table: which SDK, base URL and key variable serve each provider, and how a model
- * name is resolved to a provider (the LiteLLM convention).
- */
-import { UnknownProviderError } from "../domain/Errors.ts"
-
-export type Protocol = "openai" | "anthropic"
-
-export interface ProviderSpec {
-  readonly protocol: Protocol
-  readonly defaultBaseUrl: string
-  /** Key variables, first one preferred; empty for keyless providers (Ollama). */
-  readonly keyVariables: ReadonlyArray<string>
-  /** Variables that override the base URL, first one preferred. */
-  readonly baseUrlVariables: ReadonlyArray<string>
-  /** Whether the chat-completions API accepts `logprobs: true`. */
-  readonly logprobs: boolean
-}
-
-const openAiCompatible = (
-  defaultBaseUrl: string,
-  keyVariables: ReadonlyArray<string>,
-  baseUrlVariables: ReadonlyArray<string>
-): ProviderSpec => ({ protocol: "openai", defaultBaseUrl, keyVariables, baseUrlVariables, logprobs: false })
-
-export const providers = {
-  openai: { ...openAiCompatible("https://api.openai.com/v1", ["OPENAI_API_KEY"], ["OPENAI_BASE_URL"]), logprobs: true },
-  anthropic: {
-    protocol: "anthropic",
-    defaultBaseUrl: "https://api.anthropic.com",
-    keyVariables: ["ANTHROPIC_API_KEY"],
-    baseUrlVariables: ["ANTHROPIC_BASE_URL"],
-    logprobs: false
-  },
-  gemini: openAiCompatible(
-    "https://generativelanguage.googleapis.com/v1beta/openai",
-    ["GEMINI_API_KEY"],
-    ["GEMINI_API_BASE"]
-  ),
-  ollama: openAiCompatible("http://localhost:11434", [], ["OLLAMA_API_BASE"]),
-  perplexity: openAiCompatible(
-    "https://api.perplexity.ai",
-    ["PERPLEXITYAI_API_KEY", "PERPLEXITY_API_KEY"],
-    ["PERPLEXITYAI_API_BASE", "PERPLEXITY_API_BASE"]
-  ),
-  groq: openAiCompatible("https://api.groq.com/openai/v1", ["GROQ_API_KEY"], ["GROQ_API_BASE"]),
-  mistral: openAiCompatible("https://api.mistral.ai/v1", ["MISTRAL_API_KEY"], ["MISTRAL_API_BASE"]),
-  deepseek: openAiCompatible("https://api.deepseek.com/v1", ["DEEPSEEK_API_KEY"], ["DEEPSEEK_API_BASE"]),
-  openrouter: openAiCompatible("https://openrouter.ai/api/v1", ["OPENROUTER_API_KEY"], ["OPENROUTER_API_BASE"]),
-  together_ai: openAiCompatible(
-    "https://api.together.xyz/v1",
-    ["TOGETHERAI_API_KEY", "TOGETHER_AI_API_KEY"],
-    ["TOGETHERAI_API_BASE", "TOGETHER_AI_API_BASE"]
-  ),
-  xai: openAiCompatible("https://api.x.ai/v1", ["XAI_API_KEY"], ["XAI_API_BASE"]),
-  fireworks_ai: openAiCompatible(
-    "https://api.fireworks.ai/inference/v1",
-    ["FIREWORKS_AI_API_KEY"],
-    ["FIREWORKS_AI_API_BASE"]
-  )
-} as const satisfies Record<string, ProviderSpec>
-
-export type ProviderName = keyof typeof providers
-export const providerNames = Object.keys(providers) as ReadonlyArray<ProviderName>
-
-const isProviderName = (name: string): name is ProviderName => Object.hasOwn(providers, name)
-
-export interface ResolvedModel {
-  readonly provider: ProviderName
-  readonly name: string
-}
-
-/** `provider/model` as the user sees it in results. */
-export const modelId = (model: ResolvedModel): string => `${model.provider}/${model.name}`
-
-const bareNameRules: ReadonlyArray<readonly [RegExp, ProviderName]> = [
-  [/^(gpt-|chatgpt-|o1|o3|o4)/, "openai"],
-  [/^claude-/, "anthropic"]
-]
-
-export const resolveModel = (model: string): ResolvedModel | UnknownProviderError => {
-  const slash = model.indexOf("/")
-  if (slash > 0) {
-    const prefix = model.slice(0, slash)
-    const name = model.slice(slash + 1)
-    if (isProviderName(prefix) && name.length > 0) return { provider: prefix, name }
-  }
-  for (const [pattern, provider] of bareNameRules) {
-    if (pattern.test(model)) return { provider, name: model }
-  }
-  return new UnknownProviderError({ model, known: providerNames })
-}
+/** How a call reaches its provider: the base URL it goes to, and the quirks of some models. */
+import type { AppConfigShape } from "../config/AppConfig.ts"
+import { type ProviderName, providers } from "../domain/providers.ts"
+import type { CompletionRequest } from "./types.ts"
 
 /** The chat-completions base URL for a configured provider base (Ollama serves it under /v1). */
-export const openAiBaseUrl = (provider: ProviderName, baseUrl: string): string =>
+const openAiBaseUrl = (provider: ProviderName, baseUrl: string): string =>
   provider === "ollama" && !/\/v1\/?$/.test(baseUrl) ? `${baseUrl.replace(/\/$/, "")}/v1` : baseUrl
+
+/**
+ * The base URL a call goes to: the question's `api_base` or the provider's configured one, with
+ * the protocol's path, without trailing slashes. The one place it is computed: the client calls
+ * it and the cache keys on it, so two spellings of one server share answers and two servers never do.
+ */
+export const baseUrlFor = (config: AppConfigShape, request: CompletionRequest): string => {
+  const { provider } = request.model
+  const base = request.apiBase ?? config.providers[provider].baseUrl
+  const url = providers[provider].protocol === "openai" ? openAiBaseUrl(provider, base) : base
+  return url.replace(/\/+$/, "")
+}
 
 /** OpenAI's reasoning models take no temperature/top_p and want max_completion_tokens. */
 export const isReasoningModel = (name: string): boolean => /^(o1|o3|o4|gpt-5)/.test(name)

@@ -5,7 +5,7 @@
  */
 import { Array as Arr, Cause, Effect, Exit, Schema } from "effect"
 import { Usage } from "../domain/Batch.ts"
-import { formatIssue } from "../domain/decode.ts"
+import { formatCause } from "../domain/decode.ts"
 import type { UpstreamError } from "../domain/Errors.ts"
 import { notACompletion } from "./sdkErrors.ts"
 
@@ -67,8 +67,7 @@ const problem = (body: unknown, cause: Cause.Cause<Schema.SchemaError>): string 
   if (typeof body === "string") return "body: expected a JSON object, got text"
   const stated = errorMessageIn(body)
   if (stated !== undefined) return `it reports an error: ${stated}`
-  const error = Cause.squash(cause)
-  return Schema.isSchemaError(error) ? formatIssue(error.issue, "body") : String(error)
+  return formatCause(cause, "body")
 }
 
 /**

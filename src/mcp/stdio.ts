@@ -5,7 +5,7 @@
  */
 import { Layer, Logger } from "effect"
 import { McpServer } from "effect/ai"
-import { LogLevelLayer, ServicesLayer } from "../app.ts"
+import { LogLevelLayer, ServicesLayer } from "../services.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
 
 /** Needs `Stdio` (NodeServices / NodeStdio) and the environment's configuration. */

@@ -3,91 +3,73 @@
  * derived from the domain Schemas; arguments are decoded with the same rules and messages as
  * POST /ask, so a model sees `questions[2].temperature: …` and can fix its call.
  */
-import { Cause, Effect, Exit, Predicate, Schema, Struct } from "effect"
+import { Effect, Predicate, type Schema, Struct } from "effect"
 import { McpSchema, McpServer, Tool, Toolkit } from "effect/ai"
 import { runBatch } from "../batch/engine.ts"
 import type { BatchServices } from "../batch/stream.ts"
 import { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
-import { decodeBatchRequest, formatIssue } from "../domain/decode.ts"
+import { decodeBatchRequest, decodeWith } from "../domain/decode.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
+import { fieldNames, fieldsHelp, inputJsonSchema } from "./fieldHelp.ts"
 
 /** `ask` takes one question with every optional field of a batch item; it has no `index`. */
 export const AskArguments = QuestionItem.mapFields(Struct.omit(["index"]))
 
-/** The JSON Schema a client sees; unknown fields are rejected, so it says `additionalProperties: false`. */
-const inputJsonSchema = (schema: Schema.Top) => {
-  const document = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
-  return Object.keys(document.definitions).length === 0
-    ? document.schema
-    : { ...document.schema, $defs: document.definitions }
-}
-
-const fieldsHelp = "Optional fields: `model` (`provider/model`, e.g. `openai/gpt-4o-mini`, " +
-  "`anthropic/claude-sonnet-4-5`, `gemini/gemini-2.5-flash`, `ollama/llama3.2`, `perplexity/sonar`; " +
-  "the service's default model when omitted), `system` (system prompt), `temperature` (0–2, default 0.2), " +
-  "`max_tokens` (default 1000), `top_p`, `stop`, `seed`, `cache` (false to skip the answer cache). " +
-  "Structured answers: `validation_strategy` is `schema` (alias `pydantic`, the default: the answer must " +
-  "match `response_schema`, an inline JSON Schema, or `response_model`, a schema registered in the service; " +
-  "without either the answer is plain text), `json` (any valid JSON) or `none` (raw text). An answer that " +
-  "does not validate is sent back to the model with the error, up to `max_validation_retries` times."
-
-const resultHelp = "Each result has `status` (`success` or `error`), `result` (text, or an object when a " +
-  "schema validated it), `error_message` (what failed and what to do), `model`, `attempts`, `latency_ms`, " +
-  "`usage` and `cached`. A failed question does not fail the call; read each `status`."
+const resultHelp = (subject: string) =>
+  `${subject} ${fieldNames(ResultItem)}. \`result\` is text, or an object when a schema validated it; ` +
+  "`error_message` says what failed and what to do. A failed question does not fail the call; read each `status`."
 
 const batchAskDescription = "Send several questions to LLMs in one call and get all answers back, sorted by " +
   "`index`. Use it to fan out many independent prompts at once (they run concurrently), to compare models " +
   "(one question per model), or to run a chain where later prompts use earlier answers. For one " +
   "question, use `ask`.\n\n" +
-  "Each item needs a unique integer `index` and a `question`. Dependencies: write `{Q<n>_result}` in a " +
-  "question to insert the answer of question n (text as is, objects as JSON; `{Q<n>_result.field}` inserts " +
-  "one field of a structured answer) — that question then waits for n. `method: \"sequential\"` makes an " +
-  "item wait for the previous sequential item in the list; the default `concurrent` items start at once. " +
+  "Dependencies: write `{Q<n>_result}` in a question to insert the answer of question n (text as is, objects " +
+  "as JSON; `{Q<n>_result.field}` inserts one field of a structured answer) — that question then waits for n. " +
   "If a question fails, the questions that depend on it are not sent and report why.\n\n" +
-  `${fieldsHelp}\n\n${resultHelp} A malformed batch (duplicate index, a placeholder naming a missing ` +
+  `Fields of each item of \`questions\`:\n${fieldsHelp(QuestionItem)}\n\n` +
+  `${resultHelp("Each result has")} A malformed batch (duplicate index, a placeholder naming a missing ` +
   "index, a dependency cycle, an unknown field) fails the whole call with an error naming the field to fix. " +
   "Progress is reported once per finished question when the client asks for it."
 
 const askDescription = "Ask an LLM one question and get its answer. Use `batch_ask` instead for several " +
   "questions, for comparing models or for chains that reuse earlier answers.\n\n" +
-  `Required: \`question\`. ${fieldsHelp}\n\n${resultHelp.replace("Each result has", "The result has")}`
+  `Fields:\n${fieldsHelp(AskArguments)}\n\n${resultHelp("The result has")}`
 
-export const BatchAskTool = Tool.dynamic("batch_ask", {
+/** A read-only tool that reaches out to LLMs, with `parameters` advertised as JSON Schema. */
+const batchTool = <const Name extends string, Success extends Schema.Constraint>(name: Name, options: {
+  readonly title: string
+  readonly description: string
+  readonly parameters: Schema.Top
+  readonly success: Success
+}) =>
+  Tool.dynamic(name, {
+    description: options.description,
+    parameters: inputJsonSchema(options.parameters),
+    success: options.success,
+    failure: InvalidBatchError
+  })
+    .annotate(Tool.Title, options.title)
+    .annotate(Tool.Readonly, true)
+    .annotate(Tool.OpenWorld, true)
+    .addDependency(McpSchema.McpRequestContext)
+
+export const BatchAskTool = batchTool("batch_ask", {
+  title: "Ask LLMs a batch of questions",
   description: batchAskDescription,
-  parameters: inputJsonSchema(BatchRequest),
-  success: BatchResponse,
-  failure: InvalidBatchError
+  parameters: BatchRequest,
+  success: BatchResponse
 })
-  .annotate(Tool.Title, "Ask LLMs a batch of questions")
-  .annotate(Tool.Readonly, true)
-  .annotate(Tool.OpenWorld, true)
-  .addDependency(McpSchema.McpRequestContext)
 
-export const AskTool = Tool.dynamic("ask", {
+export const AskTool = batchTool("ask", {
+  title: "Ask an LLM one question",
   description: askDescription,
-  parameters: inputJsonSchema(AskArguments),
-  success: ResultItem,
-  failure: InvalidBatchError
+  parameters: AskArguments,
+  success: ResultItem
 })
-  .annotate(Tool.Title, "Ask an LLM one question")
-  .annotate(Tool.Readonly, true)
-  .annotate(Tool.OpenWorld, true)
-  .addDependency(McpSchema.McpRequestContext)
 
 export const LlmBatchToolkit = Toolkit.make(BatchAskTool, AskTool)
 
-const decodeAsk = Schema.decodeUnknownExit(AskArguments, { onExcessProperty: "error", errors: "all" })
-
-const decodeAskArguments = (input: unknown): Effect.Effect<typeof AskArguments.Type, InvalidBatchError> => {
-  const exit = decodeAsk(input)
-  if (Exit.isSuccess(exit)) return Effect.succeed(exit.value)
-  const error = Cause.squash(exit.cause)
-  return Effect.fail(
-    new InvalidBatchError({
-      message: Schema.isSchemaError(error) ? formatIssue(error.issue).replace(/^body:/, "arguments:") : String(error)
-    })
-  )
-}
+const decodeAskArguments = decodeWith(AskArguments, "arguments")
 
 /**
  * One progress notification per finished question, when the caller sent a progress token; a

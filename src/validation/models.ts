@@ -8,9 +8,9 @@
  * Keep every field required (use `Schema.NullOr` for "may be absent"): OpenAI's strict
  * structured output only accepts schemas whose properties are all required.
  */
-import { Cause, Exit, Result, Schema } from "effect"
+import { Exit, Result, Schema } from "effect"
 import type { Json } from "effect/Schema"
-import { formatIssue } from "../domain/decode.ts"
+import { formatCause } from "../domain/decode.ts"
 
 interface ResponseModelSpec {
   readonly description: string
@@ -77,11 +77,6 @@ export interface ResponseModel {
   readonly decode: (value: Json) => Result.Result<Json, string>
 }
 
-const issueText = (cause: Cause.Cause<unknown>): string => {
-  const error = Cause.squash(cause)
-  return Schema.isSchemaError(error) ? formatIssue(error.issue, "answer") : String(error)
-}
-
 const compile = (name: string, spec: ResponseModelSpec): ResponseModel => {
   // The JSON codec is what the generated JSON Schema describes (Schema.toJsonSchemaDocument).
   const codec = Schema.toCodecJson(spec.schema.annotate({ description: spec.description }))
@@ -97,9 +92,9 @@ const compile = (name: string, spec: ResponseModelSpec): ResponseModel => {
     jsonSchema: { ...document.schema, ...definitions },
     decode: (value) => {
       const decoded = decodeJson(value)
-      if (Exit.isFailure(decoded)) return Result.fail(issueText(decoded.cause))
+      if (Exit.isFailure(decoded)) return Result.fail(formatCause(decoded.cause, "answer"))
       const encoded = encodeJson(decoded.value)
-      return Exit.isSuccess(encoded) ? Result.succeed(encoded.value) : Result.fail(issueText(encoded.cause))
+      return Exit.isSuccess(encoded) ? Result.succeed(encoded.value) : Result.fail(formatCause(encoded.cause, "answer"))
     }
   }
 }

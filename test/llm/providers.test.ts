@@ -1,28 +1,29 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { ConfigProvider, Effect } from "effect"
+import { AppConfig } from "../../src/config/AppConfig.ts"
 import type { BatchResponse } from "../../src/domain/Batch.ts"
-import { UnknownProviderError } from "../../src/domain/Errors.ts"
-import { resolveModel } from "../../src/llm/providers.ts"
+import { baseUrlFor } from "../../src/llm/providers.ts"
 import { askOne } from "../support/ask.ts"
 import { FakeUpstream, startFakeUpstream } from "../support/FakeUpstream.ts"
 import { TestServer } from "../support/TestServer.ts"
 
-describe("model names", () => {
-  it("infers the provider of bare names the way LiteLLM does", () => {
-    expect(resolveModel("gpt-4o-mini")).toEqual({ provider: "openai", name: "gpt-4o-mini" })
-    expect(resolveModel("o3-mini")).toEqual({ provider: "openai", name: "o3-mini" })
-    expect(resolveModel("claude-sonnet-4-5")).toEqual({ provider: "anthropic", name: "claude-sonnet-4-5" })
-    expect(resolveModel("openrouter/meta-llama/llama-3-70b")).toEqual({
-      provider: "openrouter",
-      name: "meta-llama/llama-3-70b"
-    })
-  })
-
-  it("rejects a name it cannot place, listing the known providers", () => {
-    const error = resolveModel("llama3")
-    expect(error).toBeInstanceOf(UnknownProviderError)
-    expect((error as UnknownProviderError).message).toContain("ollama")
-  })
+describe("the base URL of a call", () => {
+  it.effect("is the question's api_base or the configured base, with Ollama's /v1 and no trailing slash", () =>
+    Effect.gen(function*() {
+      const config = yield* AppConfig
+      const to = (provider: "openai" | "anthropic" | "ollama", apiBase?: string) =>
+        baseUrlFor(config, { model: { provider, name: "m" }, messages: [], temperature: 0, maxTokens: 1, apiBase })
+      expect(to("openai")).toBe("https://proxy.example/v1")
+      expect(to("anthropic")).toBe("https://api.anthropic.com")
+      expect(to("ollama")).toBe("http://ollama:11434/v1")
+      expect(to("ollama", "http://gpu-box:11434/v1/")).toBe("http://gpu-box:11434/v1")
+      expect(to("anthropic", "https://gateway.example/")).toBe("https://gateway.example")
+    }).pipe(
+      Effect.provide(AppConfig.layer),
+      Effect.provide(ConfigProvider.layer(ConfigProvider.fromEnv({
+        env: { OPENAI_BASE_URL: "https://proxy.example/v1/", OLLAMA_API_BASE: "http://ollama:11434/" }
+      })))
+    ))
 })
 
 describe("provider routing", () => {

@@ -5,7 +5,7 @@
 import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { AppLayer } from "../../src/app.ts"
-import { providerNames, providers } from "../../src/llm/providers.ts"
+import { providerNames, providers } from "../../src/domain/providers.ts"
 import { FakeUpstream } from "./FakeUpstream.ts"
 
 export interface HttpAnswer {
