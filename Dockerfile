@@ -9,6 +9,8 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json pnpm-lock.yaml ./
+# The committed `pnpm patch`es of dependencies (repo_docs/gotchas.md) are applied at install.
+COPY patches ./patches
 # pnpm at the version package.json pins ("packageManager"), as scripts/toolchain.sh does; npm
 # rather than corepack, which Node 25 no longer bundles.
 RUN npm install --global --no-audit --no-fund "pnpm@$(node -p 'require("./package.json").packageManager.split("@")[1]')"

@@ -14,7 +14,7 @@ import {
 } from "../domain/Errors.ts"
 import { type CallAccount, CurrentCall } from "../llm/callAccount.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
-import { modelId, resolveModel } from "../llm/providers.ts"
+import { modelId, resolveModel } from "../domain/providers.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
 import { answerQuestion } from "./answer.ts"
@@ -34,12 +34,24 @@ export interface RunOptions {
   readonly alone?: boolean | undefined
 }
 
+/** Plans a batch and runs it: for surfaces that have no use for the plan before the run. */
 export const runBatch = Effect.fnUntraced(function*(
   request: BatchRequest,
   options: RunOptions = {}
 ): Effect.fn.Return<BatchResponse, InvalidBatchError, AppConfig | LlmClient> {
   const config = yield* AppConfig
-  const plan = yield* planBatch(request, config)
+  return yield* runPlan(yield* planBatch(request, config), options)
+})
+
+/**
+ * Runs a batch planned by `planBatch`, as planned: a surface that checks the batch before it
+ * answers (POST /ask/stream's early 400) runs the same plan instead of planning twice.
+ */
+export const runPlan = Effect.fnUntraced(function*(
+  plan: ReadonlyArray<PlannedItem>,
+  options: RunOptions = {}
+): Effect.fn.Return<BatchResponse, never, AppConfig | LlmClient> {
+  const config = yield* AppConfig
   const started = performance.now()
   const outcomes = new Map<number, Deferred.Deferred<ResultItem>>()
   for (const { item } of plan) outcomes.set(item.index, Deferred.makeUnsafe<ResultItem>())
@@ -112,7 +124,7 @@ const runItem = Effect.fnUntraced(function*(
   maxPromptChars: number,
   check: AnswerCheck,
   maxRepairs: number
-): Effect.fn.Return<ResultItem, never, LlmClient> {
+): Effect.fn.Return<ResultItem, never, AppConfig | LlmClient> {
   const started = performance.now()
   const elapsed = () => performance.now() - started
   const model = resolveModel(requestedModel)
@@ -152,7 +164,8 @@ const runItem = Effect.fnUntraced(function*(
       cached: answer.cached,
       attempts: answer.attempts,
       latency_ms: elapsed(),
-      usage: answer.usage
+      usage: answer.usage,
+      finish_reason: answer.finishReason
     })),
     Effect.catch((error: LlmError | AnswerValidationError) =>
       Effect.succeed(
@@ -162,6 +175,7 @@ const runItem = Effect.fnUntraced(function*(
             retry_count: error.repairs,
             cached: error.cached,
             usage: error.usage,
+            finish_reason: error.finishReason,
             last_response: error.lastResponse
           }
           : errorResult(item.index, modelId(model), describe(error), attemptsOf(error), elapsed())
@@ -209,5 +223,6 @@ const errorResult = (
   cached: false,
   attempts,
   latency_ms: latencyMs,
-  usage: null
+  usage: null,
+  finish_reason: null
 })

@@ -3,7 +3,7 @@
  * Tests provide their own `ConfigProvider` instead of touching `process.env`.
  */
 import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
-import { type ProviderName, providerNames, providers } from "../llm/providers.ts"
+import { type ProviderName, providerNames, providers } from "../domain/providers.ts"
 
 export interface ProviderSettings {
   readonly baseUrl: string
@@ -22,6 +22,8 @@ export interface AppConfigShape {
   readonly llmMaxRetries: number
   readonly llmTimeoutMs: number
   readonly llmRetryBaseDelayMs: number
+  /** Ask providers that support it for token log-probabilities (`confidence`); LLM_LOGPROBS=false never does. */
+  readonly llmLogprobs: boolean
   readonly validationMaxRetries: number
   readonly defaultModel: string
   readonly maxBatchSize: number
@@ -130,6 +132,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   llmMaxRetries: nonNegativeInt("LLM_MAX_RETRIES", 3),
   llmTimeoutMs: positiveInt("LLM_TIMEOUT_MS", 60_000),
   llmRetryBaseDelayMs: positiveInt("LLM_RETRY_BASE_DELAY_MS", 500),
+  llmLogprobs: Config.Boolean("LLM_LOGPROBS").pipe(Config.withDefault(true)),
   validationMaxRetries: nonNegativeInt("VALIDATION_MAX_RETRIES", 3),
   defaultModel: Config.NonEmptyString("DEFAULT_MODEL").pipe(Config.withDefault("openai/gpt-4o-mini")),
   maxBatchSize: positiveInt("MAX_BATCH_SIZE", 1000),

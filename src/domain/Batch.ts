@@ -20,12 +20,13 @@ const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
 const optionalField = <S extends Schema.Top>(schema: S) => Schema.optional(Schema.NullOr(schema))
 
 export const Method = Schema.Literals(["concurrent", "sequential"]).annotate({
-  description: "`sequential` items run in request order, each after the previous sequential one"
+  description: "`concurrent` items start at once; a `sequential` item waits for the previous sequential item in the list"
 })
 export type Method = typeof Method.Type
 
 export const ValidationStrategy = Schema.Literals(["pydantic", "schema", "json", "none"]).annotate({
-  description: "`schema` (alias `pydantic`) validates against response_model/response_schema; `json` any JSON; `none` raw text"
+  description: "`schema` (alias `pydantic`): the answer must match `response_schema` or `response_model` " +
+    "(without either it is plain text); `json`: any valid JSON; `none`: raw text"
 })
 export type ValidationStrategy = typeof ValidationStrategy.Type
 
@@ -40,21 +41,37 @@ export const QuestionItem = Schema.Struct({
     description: "The prompt. `{Q<n>_result}` is replaced by item n's answer (and makes this item wait for it)"
   }),
   method: Method.pipe(withDefault<typeof Method>("concurrent")),
-  model: optionalField(Schema.NonEmptyString.annotate({ description: "`provider/model`, e.g. openai/gpt-4o-mini" })),
+  model: optionalField(Schema.NonEmptyString.annotate({
+    description: "`provider/model`, e.g. `openai/gpt-4o-mini`, `anthropic/claude-sonnet-4-5`, " +
+      "`gemini/gemini-2.5-flash`, `ollama/llama3.2`, `perplexity/sonar`; the service's default model when omitted"
+  })),
   system: optionalField(Schema.String.annotate({ description: "System prompt" })),
   validation_strategy: ValidationStrategy.pipe(withDefault<typeof ValidationStrategy>("pydantic")),
-  response_model: optionalField(Schema.NonEmptyString.annotate({ description: "Name of a registered response schema" })),
+  response_model: optionalField(Schema.NonEmptyString.annotate({
+    description: "Name of a response schema registered in the service (GET /models/response); the answer must match it"
+  })),
   response_schema: optionalField(
-    Schema.Record(Schema.String, Schema.Unknown).annotate({ description: "Inline JSON Schema the answer must match" })
+    Schema.Record(Schema.String, Schema.Unknown).annotate({ description: "An inline JSON Schema the answer must match" })
   ),
-  temperature: Temperature.pipe(withDefault<typeof Temperature>(0.2)),
-  max_tokens: PositiveInt.pipe(withDefault<typeof PositiveInt>(1000)),
-  top_p: optionalField(Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 }))),
-  stop: optionalField(Schema.Union([Schema.String, Schema.Array(Schema.String)])),
-  seed: optionalField(Schema.Int),
+  temperature: Temperature.annotate({ description: "Sampling temperature" }).pipe(withDefault<typeof Temperature>(0.2)),
+  max_tokens: PositiveInt.annotate({ description: "Most tokens the answer may use" }).pipe(
+    withDefault<typeof PositiveInt>(1000)
+  ),
+  top_p: optionalField(
+    Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 1 })).annotate({ description: "Nucleus sampling" })
+  ),
+  stop: optionalField(
+    Schema.Union([Schema.String, Schema.Array(Schema.String)]).annotate({ description: "Stop sequence(s)" })
+  ),
+  seed: optionalField(Schema.Int.annotate({ description: "Sampling seed, for providers that support it" })),
   api_base: optionalField(Schema.NonEmptyString.annotate({ description: "Per-question provider base URL" })),
-  cache: Schema.Boolean.pipe(withDefault<typeof Schema.Boolean>(true)),
-  max_validation_retries: optionalField(NonNegativeInt)
+  cache: Schema.Boolean.annotate({ description: "`false` skips the answer cache" }).pipe(
+    withDefault<typeof Schema.Boolean>(true)
+  ),
+  max_validation_retries: optionalField(NonNegativeInt.annotate({
+    description: "How many times an answer that does not validate is sent back to the model with the error " +
+      "(the service's VALIDATION_MAX_RETRIES when omitted)"
+  }))
 })
 export type QuestionItem = typeof QuestionItem.Type
 
@@ -81,6 +98,10 @@ export const ResultItem = Schema.Struct({
   attempts: NonNegativeInt,
   latency_ms: Schema.Finite,
   usage: Schema.NullOr(Usage),
+  finish_reason: Schema.NullOr(Schema.String).annotate({
+    description: "Why the model's last answer ended, as the provider says it (`stop`, `end_turn`; `length` or " +
+      "`max_tokens`: cut off at max_tokens); null when no answer came back"
+  }),
   last_response: Schema.optionalKey(Schema.String.annotate({
     description: "Only when the answer never validated: the model's last raw answer"
   }))

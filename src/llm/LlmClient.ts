@@ -7,11 +7,13 @@ import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import { redactSecretValues, scrubSecrets, secretValues } from "../config/secrets.ts"
 import { type LlmError, MissingApiKeyError, UpstreamError } from "../domain/Errors.ts"
+import { providers } from "../domain/providers.ts"
 import { internalHost } from "./addressGuard.ts"
 import { makeAnthropic } from "./Anthropic.ts"
 import { CurrentCall } from "./callAccount.ts"
+import type { LlmScript } from "./LlmScript.ts"
 import { makeOpenAiCompatible } from "./OpenAiCompatible.ts"
-import { openAiBaseUrl, providers } from "./providers.ts"
+import { baseUrlFor } from "./providers.ts"
 import { transportSchedule } from "./retry.ts"
 import { FairSlots } from "./slots.ts"
 import type { CallResult, Completion, CompletionRequest, Target } from "./types.ts"
@@ -61,6 +63,12 @@ export class LlmClient extends Context.Service<LlmClient, {
       return LlmClient.of({ complete })
     })
   )
+
+  /**
+   * Answers from a script, in memory (src/llm/LlmScript.ts): engine tests run under `TestClock`
+   * with no socket, and read back what was sent. It takes no upstream slots and makes no retries.
+   */
+  static readonly layerTest = (script: LlmScript) => Layer.succeed(LlmClient, LlmClient.of({ complete: script.complete }))
 }
 
 /** A model or a proxy may echo a key: the answer (and so the cache) never holds a configured secret. */
@@ -93,13 +101,12 @@ const originOf = (url: string): string | undefined => URL.canParse(url) ? new UR
 const resolveTarget = (config: AppConfigShape, request: CompletionRequest) => {
   const { provider } = request.model
   const settings = config.providers[provider]
-  const base = request.apiBase ?? settings.baseUrl
+  const baseUrl = baseUrlFor(config, request)
   const origin = request.apiBase === undefined ? undefined : originOf(request.apiBase)
   const allowListed = origin !== undefined && config.allowedApiBases.includes(origin)
   const trusted = request.apiBase === undefined || allowListed ||
     (origin !== undefined && origin === originOf(settings.baseUrl))
   const publicOnly = request.apiBase !== undefined && !allowListed && config.apiBaseOverride !== "any"
-  const baseUrl = providers[provider].protocol === "openai" ? openAiBaseUrl(provider, base) : base
   const target = (apiKey: string | undefined): Target => ({
     baseUrl,
     apiKey,
@@ -110,7 +117,7 @@ const resolveTarget = (config: AppConfigShape, request: CompletionRequest) => {
   })
   if (!trusted) return Effect.succeed(target(undefined))
   if (Option.isSome(settings.apiKey)) return Effect.succeed(target(Redacted.value(settings.apiKey.value)))
-  if (settings.keyVariable === undefined || isLocalServer(base)) return Effect.succeed(target(undefined))
+  if (settings.keyVariable === undefined || isLocalServer(baseUrl)) return Effect.succeed(target(undefined))
   return Effect.fail(new MissingApiKeyError({ provider, variable: settings.keyVariable }))
 }
 

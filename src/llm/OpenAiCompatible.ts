@@ -3,10 +3,11 @@ import { Effect } from "effect"
 import OpenAI from "openai"
 import type { ChatCompletionCreateParamsNonStreaming } from "openai/resources/chat/completions"
 import type { UpstreamError } from "../domain/Errors.ts"
+import { providers } from "../domain/providers.ts"
 import { ClientPool } from "./clientPool.ts"
 import { publicOnly } from "./addressGuard.ts"
 import { makeSdkFetch, type SdkFetchOptions } from "./fetch.ts"
-import { isReasoningModel, providers } from "./providers.ts"
+import { isReasoningModel } from "./providers.ts"
 import { decodeOpenAiCompletion } from "./responses.ts"
 import { toUpstreamError } from "./sdkErrors.ts"
 import { openAiResponseFormat } from "./structuredOutput.ts"
@@ -48,7 +49,7 @@ export const makeOpenAiCompatible = (fetchOptions: SdkFetchOptions) => {
       ...(request.topP === undefined || reasoning ? {} : { top_p: request.topP }),
       ...(request.stop === undefined ? {} : { stop: [...request.stop] }),
       ...(request.seed === undefined ? {} : { seed: request.seed }),
-      ...(providers[provider].logprobs && !reasoning ? { logprobs: true } : {}),
+      ...(providers[provider].logprobs && !reasoning && request.logprobs !== false ? { logprobs: true } : {}),
       ...(responseFormat === undefined ? {} : { response_format: responseFormat })
     }
     return Effect.tryPromise({

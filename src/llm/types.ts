@@ -1,6 +1,6 @@
 /** Provider-neutral request and answer shapes: what the engine asks for and what the cache stores. */
 import type { Usage } from "../domain/Batch.ts"
-import type { ResolvedModel } from "./providers.ts"
+import type { ResolvedModel } from "../domain/providers.ts"
 
 export interface ChatMessage {
   readonly role: "system" | "user" | "assistant"
@@ -24,6 +24,12 @@ export interface CompletionRequest {
   readonly cache?: boolean | undefined
   /** Ask for JSON natively where the provider can (see structuredOutput.ts); the answer is checked anyway. */
   readonly responseFormat?: ResponseFormat | undefined
+  /**
+   * `false`: do not ask for token log-probabilities (LLM_LOGPROBS=false, or the provider refused
+   * them). Left out, they are asked for where the provider takes them (OpenAI), and the cache key
+   * is what it was before this field existed.
+   */
+  readonly logprobs?: false | undefined
 }
 
 /** The JSON Schema a structured answer must match, as sent to providers that enforce it themselves. */

@@ -15,7 +15,7 @@ import { dirname, join } from "node:path"
 import { parseEnv } from "node:util"
 import { BatchResponse, ResultItem } from "../../src/domain/Batch.ts"
 import { decodeBatchRequest } from "../../src/domain/decode.ts"
-import { providerNames, providers } from "../../src/llm/providers.ts"
+import { providerNames, providers } from "../../src/domain/providers.ts"
 import { cliPath, repoRoot } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { fakeEnvironment, TestServer } from "../support/TestServer.ts"
@@ -229,7 +229,7 @@ describe("docs/", () => {
     expect(variables.filter((name) => !configuration.includes(`\`${name}\``))).toEqual([])
   })
 
-  it("docs/configuration.md has a row for every provider variable, with the default base URL of src/llm/providers.ts", () => {
+  it("docs/configuration.md has a row for every provider variable, with the default base URL of src/domain/providers.ts", () => {
     const rows = readFileSync(join(repoRoot, "docs/configuration.md"), "utf8").split("\n").filter((line) => line.startsWith("| `"))
     const rowOf = (variable: string) => rows.find((row) => row.startsWith(`| \`${variable}\` |`))
     const problems = providerNames.flatMap((name) => {
