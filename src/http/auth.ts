@@ -91,21 +91,22 @@ const pathOf = (url: string): string =>
 /**
  * The router-level check, for every route the contract does not answer for itself (`selfGuarded`:
  * `METHOD /path` of its endpoints, which its middleware checks or leaves open, and its docs).
+ * Without API_KEYS it is no check at all: nothing is added to a request's path.
  */
-export const requireApiKey = (selfGuarded: ReadonlySet<string>) =>
-<E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
-  Effect.gen(function*() {
-    const config = yield* AppConfig
-    if (config.apiKeys.length === 0) return yield* handle
-    const request = yield* HttpServerRequest.HttpServerRequest
-    if (selfGuarded.has(`${request.method} ${pathOf(request.url)}`)) return yield* handle
-    const presented = presentedKey(request)
-    if (presented !== undefined && keyMatches(config, presented)) return yield* handle
-    return HttpServerResponse.jsonUnsafe(
-      { error: refusal(presented !== undefined) },
-      { status: 401, headers: { "www-authenticate": "Bearer" } }
-    )
-  })
+export const requireApiKey = (config: AppConfigShape, selfGuarded: ReadonlySet<string>) => {
+  if (config.apiKeys.length === 0) return <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) => handle
+  const keys = configuredDigests(config)
+  return <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
+    Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
+      if (selfGuarded.has(`${request.method} ${pathOf(request.url)}`)) return handle
+      const presented = presentedKey(request)
+      if (presented !== undefined && matchesAny(keys, digest(presented))) return handle
+      return Effect.succeed(HttpServerResponse.jsonUnsafe(
+        { error: refusal(presented !== undefined) },
+        { status: 401, headers: { "www-authenticate": "Bearer" } }
+      ))
+    })
+}
 
 /** Logged at startup: an open service on a non-loopback address spends its keys for anyone. */
 export const warnIfExposed = Effect.gen(function*() {

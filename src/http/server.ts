@@ -20,11 +20,10 @@ const listen = (server: Server) => Layer.unwrap(Effect.gen(function*() {
   })
 }))
 
-/** /mcp, /rpc and unknown routes; the contract's routes check keys themselves (`AuthorizationLayer`). */
-const routerAuth = requireApiKey(contractRoutes)
-
 const serve = Layer.unwrap(Effect.gen(function*() {
   const config = yield* AppConfig
+  // /mcp, /rpc and unknown routes; the contract's routes check keys themselves (`AuthorizationLayer`).
+  const routerAuth = requireApiKey(config, contractRoutes)
   return HttpRouter.serve(routes, {
     // The access log ("Sent HTTP response") is written at Info: below that level it would only
     // cost CPU on every request.
