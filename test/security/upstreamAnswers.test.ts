@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Schema, Stream } from "effect"
-import { LlmBatchClient } from "llm-batch/client"
+import { LlmBatchClient } from "../../src/rpc/client.ts"
 import { ResultItem } from "../../src/domain/Batch.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { malformedBatch } from "../support/malformedAnswers.ts"
