@@ -32,34 +32,31 @@ describe("the batch deadline", () => {
       yield* finished(fiber)
     }))
 
+  /** The mixed batch run until two calls are out, then the clock moved past BATCH_TIMEOUT_MS. */
+  const pastTheDeadline = Effect.gen(function*() {
+    const script = mixedScript()
+    const fiber = yield* Effect.forkChild(runScripted(script, mixed, { env }))
+    yield* until(() => script.calls.length === 2)
+    yield* TestClock.adjust("5 seconds")
+    return { script, response: yield* finished(fiber) }
+  })
+
   it.effect("ends a question still running as an error naming the deadline, with the attempts it made", () =>
     Effect.gen(function*() {
-      const script = mixedScript()
-      const fiber = yield* Effect.forkChild(runScripted(script, mixed, { env }))
-      yield* until(() => script.calls.length === 2)
-      yield* TestClock.adjust("5 seconds")
-      const response = yield* finished(fiber)
+      const { script, response } = yield* pastTheDeadline
       expect(response.results[1]).toMatchObject({ index: 2, status: "error", attempts: 3, error_message: deadline })
       expect(script.callsFor("stuck")[0]!.state).toBe("interrupted")
     }))
 
   it.effect("keeps the answers of questions that finished before the deadline", () =>
     Effect.gen(function*() {
-      const script = mixedScript()
-      const fiber = yield* Effect.forkChild(runScripted(script, mixed, { env }))
-      yield* until(() => script.calls.length === 2)
-      yield* TestClock.adjust("5 seconds")
-      const response = yield* finished(fiber)
+      const { script, response } = yield* pastTheDeadline
       expect(response.results[0]).toMatchObject({ index: 1, status: "success", result: "done", attempts: 1 })
     }))
 
   it.effect("ends a question still waiting for its dependency with the deadline message and no attempts", () =>
     Effect.gen(function*() {
-      const script = mixedScript()
-      const fiber = yield* Effect.forkChild(runScripted(script, mixed, { env }))
-      yield* until(() => script.calls.length === 2)
-      yield* TestClock.adjust("5 seconds")
-      const response = yield* finished(fiber)
+      const { script, response } = yield* pastTheDeadline
       expect(response.results[2]).toMatchObject({ index: 3, status: "error", attempts: 0, error_message: deadline })
       expect(script.callsFor("after")).toHaveLength(0)
     }))
