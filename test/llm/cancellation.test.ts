@@ -1,17 +1,11 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Fiber, Layer } from "effect"
-import { AppConfig } from "../../src/config/AppConfig.ts"
+import { Effect, Fiber } from "effect"
 import { LlmClient } from "../../src/llm/LlmClient.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
-import { fakeEnvironment } from "../support/TestServer.ts"
+import { llmClientOnFake } from "../support/LlmClientOnFake.ts"
 
-const clientLayer = Layer.unwrap(Effect.gen(function*() {
-  const upstream = yield* FakeUpstream
-  return LlmClient.layer.pipe(
-    Layer.provide(AppConfig.layer),
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: fakeEnvironment(upstream.url) })))
-  )
-})).pipe(Layer.provideMerge(FakeUpstream.layer))
+/** The LlmClient on its own, with no plan check in front. */
+const clientLayer = llmClientOnFake
 
 describe("cancellation", () => {
   for (const [provider, model] of [["openai", "gpt-4o-mini"], ["anthropic", "claude-haiku-4-5"]] as const) {

@@ -1,12 +1,12 @@
 import { describe, expect, it } from "@effect/vitest"
-import { ConfigProvider, Effect, Layer } from "effect"
-import { AppConfig } from "../../src/config/AppConfig.ts"
+import { Effect } from "effect"
 import { UpstreamError } from "../../src/domain/Errors.ts"
 import { LlmClient } from "../../src/llm/LlmClient.ts"
 import type { ResolvedModel } from "../../src/domain/providers.ts"
 import { askOne } from "../support/ask.ts"
 import { FakeUpstream, startFakeUpstream } from "../support/FakeUpstream.ts"
-import { fakeEnvironment, TestServer } from "../support/TestServer.ts"
+import { llmClientOnFake } from "../support/LlmClientOnFake.ts"
+import { TestServer } from "../support/TestServer.ts"
 
 /** Internal hosts as a caller may spell them; `PORT` becomes the fake upstream's, so the old code reached it. */
 const internalBases: ReadonlyArray<string> = [
@@ -115,14 +115,8 @@ describe("a per-question api_base with API_BASE_OVERRIDE=any", () => {
     }).pipe(Effect.provide(TestServer.layer({ API_BASE_OVERRIDE: "any", LLM_MAX_RETRIES: "0" }))))
 })
 
-/** The LlmClient on its own, with no plan check in front: what the connect-time guard does alone. */
-const clientLayer = Layer.unwrap(Effect.gen(function*() {
-  const upstream = yield* FakeUpstream
-  return LlmClient.layer.pipe(
-    Layer.provide(AppConfig.layer),
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: fakeEnvironment(upstream.url) })))
-  )
-})).pipe(Layer.provideMerge(FakeUpstream.layer))
+/** The LlmClient on its own, with no plan check in front. */
+const clientLayer = llmClientOnFake
 
 const completeAt = (apiBase: string, model: ResolvedModel = { provider: "openai", name: "gpt-4o-mini" }) =>
   Effect.gen(function*() {
