@@ -1,6 +1,7 @@
 # llm-batch service image.
 #   docker build -t llm-batch .
-#   docker run --rm -p 127.0.0.1:8000:8000 --env-file .env llm-batch
+#   docker run --rm -p 127.0.0.1:8000:8000 --env-file .env -v llm-batch-data:/app/data llm-batch
+# (the named volume keeps batch jobs across containers; without it each container has its own).
 # The image holds only the bundle `pnpm build` makes (dist/: the service, the CLI and every
 # dependency in a few files), so it needs no node_modules. test/ship/dockerfile.test.ts checks this
 # recipe and runs its install, build and start commands in a clean directory (CI has no Docker engine).
@@ -20,6 +21,8 @@ COPY tsconfig.json tsconfig.client.json ./
 COPY scripts/build.ts ./scripts/
 COPY src ./src
 RUN pnpm build
+# The batch job store's directory (DATA_DIR, by default ./data: /app/data), empty, for the runtime.
+RUN mkdir -p data
 
 # ---- runtime: the bundle only: no node_modules, no pnpm, not root ----
 FROM node:24-bookworm-slim AS runtime
@@ -30,6 +33,11 @@ WORKDIR /app
 # Root-owned and read-only to the service user: the app never writes to its own files (Node's
 # compile cache goes to the OS temp directory).
 COPY --from=build /app/dist ./dist
+# The one directory the service writes: batch jobs' embedded SQLite store. A volume, so jobs
+# survive the container (docker-compose.yml names it); a new volume starts as this directory,
+# owned by the service user.
+COPY --from=build --chown=node:node /app/data ./data
+VOLUME ["/app/data"]
 # "node" (uid 1000) is the unprivileged user of the official image.
 USER node
 EXPOSE 8000

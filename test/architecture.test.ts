@@ -15,16 +15,17 @@ const src = join(repoRoot, "src")
 
 /**
  * Low → high. `validation` sits beside `cache`: it reads the LLM request types and the engine
- * calls it. `services.ts` wires config, llm and cache into one layer for every surface; `app.ts`
- * is the HTTP server over it and `launch.ts` how a server runs and ends; the CLI (`serve` launches
- * `app.ts`) and the entry points are on top.
+ * calls it. `jobs`, the durable runner of the same engine, sits beside `batch`. `services.ts` wires
+ * config, llm, cache and jobs into layers for every surface; `app.ts` is the HTTP server over them
+ * and `launch.ts` how a server runs and ends; the CLI (`serve` launches `app.ts`) and the entry
+ * points are on top.
  */
 const layers: ReadonlyArray<ReadonlyArray<string>> = [
   ["domain"],
   ["config"],
   ["llm"],
   ["cache", "validation"],
-  ["batch"],
+  ["batch", "jobs"],
   ["services.ts"],
   ["http", "rpc", "mcp"],
   ["app.ts", "launch.ts"],

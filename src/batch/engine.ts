@@ -3,7 +3,7 @@
  * earlier answers substituted into its prompt; dependents of a failed item are not sent. The batch
  * deadline (BATCH_TIMEOUT_MS) and a shutdown's grace period end the items still running as errors.
  */
-import { Deferred, Duration, Effect } from "effect"
+import { Deferred, Duration, Effect, Exit } from "effect"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
 import {
@@ -15,6 +15,7 @@ import {
 import { type CallAccount, CurrentCall } from "../llm/callAccount.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
 import { modelId, resolveModel } from "../domain/providers.ts"
+import type { SlotClaim } from "../llm/slots.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
 import { answerQuestion } from "./answer.ts"
@@ -32,6 +33,16 @@ export interface RunOptions {
   readonly caller?: string | undefined
   /** The process runs no other batch (`llm-batch ask`): it may use every slot, not BATCH_CONCURRENCY. */
   readonly alone?: boolean | undefined
+  /** A claim on upstream slots shared with other runs (a job's chunks); by default the run has its own. */
+  readonly claim?: SlotClaim | undefined
+  /**
+   * Results known before the run (a job's chunk: its dependencies in earlier chunks, its questions
+   * recorded before a restart): dependencies on them resolve at once, and plan items among them are
+   * neither run nor reported again.
+   */
+  readonly settled?: ReadonlyMap<number, ResultItem> | undefined
+  /** `false`: no BATCH_TIMEOUT_MS deadline (a job runs as long as it takes). */
+  readonly deadline?: false | undefined
 }
 
 /** Plans a batch and runs it: for surfaces that have no use for the plan before the run. */
@@ -55,8 +66,16 @@ export const runPlan = Effect.fnUntraced(function*(
   const started = performance.now()
   const outcomes = new Map<number, Deferred.Deferred<ResultItem>>()
   for (const { item } of plan) outcomes.set(item.index, Deferred.makeUnsafe<ResultItem>())
+  const settled = options.settled
+  if (settled !== undefined) {
+    for (const [index, result] of settled) {
+      const outcome = Deferred.makeUnsafe<ResultItem>()
+      Deferred.doneUnsafe(outcome, Exit.succeed(result))
+      outcomes.set(index, outcome)
+    }
+  }
   // The batch's claim on upstream slots, and each started item's attempts (by plan position).
-  const batch = { caller: options.caller ?? "", alone: options.alone }
+  const batch = options.claim ?? { caller: options.caller ?? "", alone: options.alone }
   const accounts: Array<CallAccount | undefined> = []
 
   // Reported before dependents are released, so a failure streams before the items it skips; in
@@ -69,6 +88,7 @@ export const runPlan = Effect.fnUntraced(function*(
     }))
   const runPlanned = (planned: PlannedItem, position: number) =>
     Effect.gen(function*() {
+      if (settled !== undefined && settled.has(planned.item.index)) return
       // Items past the first LLM_CONCURRENCY would wait for a slot anyway: they are prepared on the
       // next tick, so the first calls go out before a large batch has been set up.
       if (position >= config.llmConcurrency) yield* Effect.yieldNow
@@ -103,7 +123,9 @@ export const runPlan = Effect.fnUntraced(function*(
   // the engine), raced by the end of a shutdown's grace period when the server has one: whichever
   // comes first interrupts the items still running, which are then reported as such.
   const items = Effect.as(Effect.forEach(plan, runPlanned, { concurrency: "unbounded", discard: true }), undefined)
-  const deadline = Effect.as(Effect.sleep(Duration.millis(config.batchTimeoutMs)), deadlineMessage(config.batchTimeoutMs))
+  const deadline = options.deadline === false
+    ? Effect.never
+    : Effect.as(Effect.sleep(Duration.millis(config.batchTimeoutMs)), deadlineMessage(config.batchTimeoutMs))
   const shutdown = yield* ShutdownSignal
   const stopped = yield* shutdown === undefined
     ? Effect.raceFirst(items, deadline)
@@ -206,7 +228,8 @@ const describe = (error: LlmError): string =>
     ? `${error.message} (gave up after ${error.attempts} attempts)`
     : error.message
 
-const errorResult = (
+/** A question's error result that no upstream call produced (skipped, cancelled, cut short). */
+export const errorResult = (
   index: number,
   model: string,
   message: string,

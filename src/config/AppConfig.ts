@@ -28,6 +28,8 @@ export interface AppConfigShape {
   readonly defaultModel: string
   readonly maxBatchSize: number
   readonly maxBodyBytes: number
+  /** Largest `POST /batches` body (a job may hold MAX_JOB_SIZE questions). */
+  readonly maxJobBodyBytes: number
   /** Largest provider response body read; past it the item fails and the connection is dropped. */
   readonly maxUpstreamResponseBytes: number
   /**
@@ -50,6 +52,7 @@ export interface AppConfigShape {
   /** Browser origins, beyond loopback ones, that may call /mcp (DNS-rebinding guard). */
   readonly mcpAllowedOrigins: ReadonlyArray<string>
   readonly cache: CacheSettings
+  readonly jobs: JobSettings
   readonly providers: Readonly<Record<ProviderName, ProviderSettings>>
 }
 
@@ -66,6 +69,24 @@ export interface CacheSettings {
   readonly keyPrefix: string
   /** Longest wait for one Redis command before the question goes on uncached. */
   readonly redisTimeoutMs: number
+}
+
+/** Durable batch jobs (docs/jobs.md). */
+export interface JobSettings {
+  /** Questions per job (MAX_JOB_SIZE). */
+  readonly maxJobSize: number
+  /** Where the embedded SQLite store lives (unused with DATABASE_URL). */
+  readonly dataDir: string
+  /** `postgres://…`: jobs in PostgreSQL instead of SQLite. May hold a password. */
+  readonly databaseUrl: Option.Option<Redacted.Redacted<string>>
+  /** How long a finished job and its results are kept. */
+  readonly retentionMs: number
+  /** Questions per chunk: one durable step of a job. */
+  readonly chunkSize: number
+  /** Chunks of one job run at once (those whose dependencies are done). */
+  readonly chunkConcurrency: number
+  /** How often the cluster looks for work in storage that was not delivered to it directly. */
+  readonly pollIntervalMs: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -116,6 +137,30 @@ const cacheSettings: Config.Config<CacheSettings> = Config.all({
   redisTimeoutMs: positiveInt("REDIS_TIMEOUT_MS", 500)
 })
 
+/** A malformed DATABASE_URL is a startup error; its value is never echoed (it may hold a password). */
+const databaseUrl = Config.option(Config.Redacted("DATABASE_URL")).pipe(
+  Config.map(Option.filter((url) => Redacted.value(url).trim() !== "")),
+  Config.flatMap((url) =>
+    Option.isSome(url) && !/^postgres(ql)?:\/\/[^/]/.test(Redacted.value(url.value))
+      ? Config.fail(new ConfigProvider.SourceError({ message: "DATABASE_URL must look like postgres://[user:password@]host[:port]/database (or postgresql://)" }))
+      : Config.succeed(url)
+  )
+)
+
+const jobSettings: Config.Config<JobSettings> = Config.all({
+  maxJobSize: positiveInt("MAX_JOB_SIZE", 50_000),
+  dataDir: Config.NonEmptyString("DATA_DIR").pipe(Config.withDefault("./data")),
+  databaseUrl,
+  // Hours, fractions allowed (a test keeps a job for seconds).
+  retentionMs: Config.schema(Schema.Finite.check(Schema.isGreaterThan(0)), "JOB_RETENTION_HOURS").pipe(
+    Config.withDefault(168),
+    Config.map((hours) => hours * 3_600_000)
+  ),
+  chunkSize: positiveInt("JOB_CHUNK_SIZE", 500),
+  chunkConcurrency: positiveInt("JOB_CHUNK_CONCURRENCY", 2),
+  pollIntervalMs: positiveInt("JOB_POLL_INTERVAL_MS", 1000)
+})
+
 /** A quarter of the slots stays free for other batches unless BATCH_CONCURRENCY says otherwise. */
 export const defaultBatchConcurrency = (llmConcurrency: number): number => Math.max(1, Math.floor(llmConcurrency * 3 / 4))
 
@@ -137,6 +182,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   defaultModel: Config.NonEmptyString("DEFAULT_MODEL").pipe(Config.withDefault("openai/gpt-4o-mini")),
   maxBatchSize: positiveInt("MAX_BATCH_SIZE", 1000),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 2 * 1024 * 1024),
+  maxJobBodyBytes: positiveInt("MAX_JOB_BODY_BYTES", 64 * 1024 * 1024),
   maxUpstreamResponseBytes: positiveInt("MAX_UPSTREAM_RESPONSE_BYTES", 4 * 1024 * 1024),
   allowedApiBases: Config.String("ALLOWED_API_BASES").pipe(
     Config.withDefault(""),
@@ -164,6 +210,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
     Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
   ),
   cache: cacheSettings,
+  jobs: jobSettings,
   providers: Config.all(
     Object.fromEntries(providerNames.map((name) => [name, providerSettings(name)])) as {
       [K in ProviderName]: Config.Config<ProviderSettings>

@@ -3,7 +3,7 @@
  * the job's errors. One Schema per shape, shared by HTTP, RPC, MCP and the CLI.
  */
 import { Schema } from "effect"
-import { QuestionItem, Usage } from "./Batch.ts"
+import { QuestionItem, ResultItem, Usage } from "./Batch.ts"
 
 export const JobStatus = Schema.Literals(["queued", "running", "completed", "cancelling", "cancelled", "failed"])
   .annotate({
@@ -27,6 +27,7 @@ export type JobCounts = typeof JobCounts.Type
 export const JobMetadata = Schema.Record(Schema.String, Schema.String).annotate({
   description: "The submitter's own labels, returned as given"
 })
+export type JobMetadata = typeof JobMetadata.Type
 
 /** An ISO 8601 instant, e.g. `2026-11-30T12:00:00.000Z`. */
 const Instant = Schema.String.annotate({ description: "ISO 8601" })
@@ -51,6 +52,15 @@ export const JobRequest = Schema.Struct({
   metadata: Schema.optionalKey(JobMetadata)
 })
 export type JobRequest = typeof JobRequest.Type
+
+/** A page of a job's results in finishing order (MCP's `batch_results`). */
+export const JobResultsPage = Schema.Struct({
+  results: Schema.Array(ResultItem),
+  next_offset: Schema.NullOr(Count).annotate({
+    description: "Where the next page starts; null once every result of a finished job has been read"
+  })
+}).annotate({ identifier: "JobResultsPage" })
+export type JobResultsPage = typeof JobResultsPage.Type
 
 /** `GET /batches`: newest first. */
 export const JobList = Schema.Struct({ data: Schema.Array(Job) }).annotate({ identifier: "JobList" })

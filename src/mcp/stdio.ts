@@ -5,13 +5,19 @@
  */
 import { Layer, Logger } from "effect"
 import { McpServer } from "effect/ai"
-import { LogLevelLayer, ServicesLayer } from "../services.ts"
+import { LogLevelLayer, ServicesWithJobsIfAvailableLayer } from "../services.ts"
+import { NoJobOwner } from "./jobTools.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
 
 /** Needs `Stdio` (NodeServices / NodeStdio) and the environment's configuration. */
-export const McpStdioLayer = McpServer.layerStdio({ ...serverInfo, protocols, registrations }).pipe(
+export const McpStdioLayer = McpServer.layerStdio({
+  ...serverInfo,
+  protocols,
+  // stdio has no caller key: every job belongs to the host that launched the server.
+  registrations: registrations(NoJobOwner.layer)
+}).pipe(
   Layer.provide(LogLevelLayer),
-  Layer.provide(ServicesLayer),
+  Layer.provide(ServicesWithJobsIfAvailableLayer),
   // stdout belongs to the protocol: one stray log line there breaks the host's JSON-RPC parser.
   Layer.provide(Layer.succeed(Logger.LogToStderr, true))
 )

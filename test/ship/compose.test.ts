@@ -20,10 +20,12 @@ interface Service {
   readonly depends_on?: Readonly<Record<string, { readonly condition: string }>>
   readonly healthcheck?: { readonly test: ReadonlyArray<string> | string }
   readonly stop_grace_period?: string
+  readonly volumes?: ReadonlyArray<string>
 }
 
 const compose = parse(readFileSync(join(repoRoot, "docker-compose.yml"), "utf8"), { strict: true, uniqueKeys: true }) as {
   readonly services: Readonly<Record<string, Service>>
+  readonly volumes?: Readonly<Record<string, unknown>>
 }
 const service = compose.services["llm-batch"]!
 const redis = compose.services.redis!
@@ -50,6 +52,13 @@ describe("docker-compose.yml", () => {
     const envFiles = [service.env_file ?? []].flat().map((entry) => typeof entry === "string" ? entry : entry.path)
     expect(envFiles).toEqual([".env"])
     expect(service.ports).toEqual(["127.0.0.1:8000:8000"])
+  })
+
+  it("keeps batch jobs on a named volume at the image's data directory", () => {
+    // DATA_DIR is left at its default, ./data under the image's WORKDIR /app.
+    expect(service.environment?.DATA_DIR).toBeUndefined()
+    expect(service.volumes).toEqual(["llm-batch-data:/app/data"])
+    expect(Object.keys(compose.volumes ?? {})).toEqual(["llm-batch-data"])
   })
 
   it("gives a stopping service longer than its own SHUTDOWN_GRACE_MS before Docker kills it", () => {

@@ -45,7 +45,7 @@ describe("Dockerfile", () => {
     // The final image copies dist/ from the stage that runs `pnpm build`, and nothing else: no
     // node_modules, no sources...
     const copies = argsOf(finalStage, "COPY").map(copyOf)
-    expect(copies.map((copy) => copy.sources)).toEqual([["/app/dist"]])
+    expect(copies.map((copy) => copy.sources)).toEqual([["/app/dist"], ["/app/data"]])
     expect(argsOf(stageNamed(copies[0]!.from!)!, "RUN")).toContain("pnpm build")
     // ...and has no package manager step of its own.
     expect(argsOf(finalStage, "RUN").filter((run) => /pnpm|npm install/.test(run))).toEqual([])
@@ -66,6 +66,17 @@ describe("Dockerfile", () => {
     expect(commands.filter((args) => /\bcurl\b|\bwget\b/.test(args))).toEqual([])
   })
 
+  it("keeps the job store (DATA_DIR ./data under WORKDIR) on a volume the service user owns", () => {
+    const workdir = argsOf(finalStage, "WORKDIR").at(-1)
+    const dataCopy = argsOf(finalStage, "COPY").find((args) => copyOf(args).sources.includes("/app/data"))
+    const user = argsOf(finalStage, "USER").at(-1)
+    expect(copyOf(dataCopy ?? "").destination).toBe("./data")
+    expect(dataCopy).toContain(`--chown=${user}:${user}`)
+    expect(argsOf(finalStage, "VOLUME").map((args) => execForm(args))).toEqual([[`${workdir}/data`]])
+    // The image sets no DATA_DIR: the default ./data is the volume.
+    expect(Object.fromEntries(argsOf(finalStage, "ENV").flatMap(envOf)).DATA_DIR).toBeUndefined()
+  })
+
   it("starts node directly in exec form so SIGTERM reaches it", () => {
     const cmds = argsOf(finalStage, "CMD")
     expect(cmds).toHaveLength(1)
@@ -76,7 +87,7 @@ describe("Dockerfile", () => {
 
   it(".dockerignore keeps dependencies, secrets and tests out of the build context", () => {
     const ignored = dockerIgnore(readFileSync(join(repoRoot, ".dockerignore"), "utf8"))
-    for (const path of ["node_modules/effect/package.json", ".env", ".env.local", "test/http/ask.test.ts", ".git/HEAD", ".tools/node"]) {
+    for (const path of ["node_modules/effect/package.json", ".env", ".env.local", "test/http/ask.test.ts", ".git/HEAD", ".tools/node", "data/llm-batch.sqlite"]) {
       expect(ignored(path), path).toBe(true)
     }
     for (const path of ["package.json", "pnpm-lock.yaml", "tsconfig.json", "scripts/build.ts", "src/main.ts", "src/cli/main.ts"]) {
@@ -182,7 +193,7 @@ describe("the Dockerfile's commands, replayed in a clean directory", () => {
         // The image's pnpm is the version package.json pins.
         expect(npmCalls(root)).toEqual([`install --global --no-audit --no-fund pnpm@${pinnedPnpm}`])
         // The bundle alone: the service runs with no node_modules to fall back on.
-        expect(readdirSync(runtimeDir).sort()).toEqual(["dist"])
+        expect(readdirSync(runtimeDir).sort()).toEqual(["data", "dist"])
         expect(existsSync(join(runtimeDir, "dist", "main.js"))).toBe(true)
 
         const port = await freePort()
@@ -201,6 +212,8 @@ describe("the Dockerfile's commands, replayed in a clean directory", () => {
           const [probe, ...probeArgs] = healthcheckOf(argsOf(finalStage, "HEALTHCHECK").at(-1)!)!.command!
           const check = spawnSync(probe === "node" ? process.execPath : probe!, probeArgs, { env: runEnv, encoding: "utf8" })
           expect(check.status, check.stderr).toBe(0)
+          // The job store went to the image's data directory (the volume).
+          expect(existsSync(join(runtimeDir, "data", "llm-batch.sqlite"))).toBe(true)
         } finally {
           server.kill("SIGTERM")
         }

@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { makeDataDir, removeDataDir } from "./dataDir.ts"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
 export const cliPath = fileURLToPath(new URL("../../src/cli/main.ts", import.meta.url))
@@ -16,7 +17,7 @@ export interface CliRun {
 }
 
 export interface CliOptions {
-  /** The whole environment of the child (nothing is inherited but PATH). */
+  /** The whole environment of the child (nothing is inherited but PATH; DATA_DIR is a fresh one unless given). */
   readonly env?: Readonly<Record<string, string>>
   /** Written to the child's stdin, which is then closed. */
   readonly stdin?: string
@@ -29,9 +30,10 @@ export interface CliOptions {
 export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}) =>
   Effect.promise(() =>
     new Promise<CliRun>((resolve, reject) => {
+      const dataDir = options.env?.DATA_DIR === undefined ? makeDataDir() : undefined
       const child = spawn(process.execPath, [options.entry ?? cliPath, ...args], {
         cwd: options.cwd ?? repoRoot,
-        env: { PATH: process.env.PATH ?? "", ...options.env },
+        env: { PATH: process.env.PATH ?? "", ...(dataDir === undefined ? {} : { DATA_DIR: dataDir }), ...options.env },
         stdio: ["pipe", "pipe", "pipe"]
       })
       let stdout = ""
@@ -45,6 +47,7 @@ export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}) =>
       child.on("error", reject)
       child.on("close", (code) => {
         clearTimeout(timer)
+        if (dataDir !== undefined) removeDataDir(dataDir)
         resolve({ code, stdout, stderr })
       })
       child.stdin.end(options.stdin ?? "")

@@ -6,6 +6,7 @@ import { ConfigProvider, Context, Effect, Layer } from "effect"
 import { HttpServer } from "effect/http"
 import { AppLayer } from "../../src/app.ts"
 import { providerNames, providers } from "../../src/domain/providers.ts"
+import { scratchDataDir } from "./dataDir.ts"
 import { FakeUpstream } from "./FakeUpstream.ts"
 
 export interface HttpAnswer {
@@ -64,8 +65,11 @@ export class TestServer extends Context.Service<TestServer, TestServerShape>()("
   static readonly layerOn = (env: Record<string, string> = {}) =>
     Layer.unwrap(Effect.gen(function*() {
       const upstream = yield* FakeUpstream
+      // Its own job store unless the test shares one (a restart on the same DATA_DIR).
+      const dataDir = env.DATA_DIR ?? (yield* scratchDataDir)
       const merged = Object.fromEntries(
-        Object.entries({ LOG_LEVEL: "Warn", ...fakeEnvironment(upstream.url), ...env }).filter(([, value]) => value !== "")
+        Object.entries({ LOG_LEVEL: "Warn", DATA_DIR: dataDir, ...fakeEnvironment(upstream.url), ...env })
+          .filter(([, value]) => value !== "")
       )
       const app = AppLayer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: merged }))))
       const server = Layer.effect(

@@ -1,0 +1,63 @@
+/**
+ * The job store's tables, created by effect/sql's `Migrator` on SQLite and PostgreSQL alike (the
+ * cluster creates its own `cluster_*` tables next to them). Times are epoch milliseconds; JSON
+ * columns hold what the domain schemas encode.
+ */
+import { Effect } from "effect"
+import * as Migrator from "effect/sql/Migrator"
+import { SqlClient } from "effect/sql/SqlClient"
+
+const createTables = Effect.gen(function*() {
+  const sql = yield* SqlClient
+  // A result's finishing order: SQLite's rowid grows past every row it holds; PostgreSQL counts.
+  const sequence = sql.onDialectOrElse({
+    pg: () => sql.literal("BIGSERIAL PRIMARY KEY"),
+    orElse: () => sql.literal("INTEGER PRIMARY KEY")
+  })
+  yield* sql`CREATE TABLE llm_batch_jobs (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    started_at BIGINT,
+    finished_at BIGINT,
+    total INTEGER NOT NULL,
+    chunks TEXT NOT NULL,
+    metadata TEXT NOT NULL,
+    error TEXT
+  )`
+  yield* sql`CREATE INDEX llm_batch_jobs_owner ON llm_batch_jobs (owner, created_at)`
+  yield* sql`CREATE INDEX llm_batch_jobs_status ON llm_batch_jobs (status)`
+  yield* sql`CREATE INDEX llm_batch_jobs_finished ON llm_batch_jobs (finished_at)`
+  yield* sql`CREATE TABLE llm_batch_questions (
+    job_id TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    idx BIGINT NOT NULL,
+    chunk INTEGER NOT NULL,
+    item TEXT NOT NULL,
+    depends_on TEXT NOT NULL,
+    PRIMARY KEY (job_id, position)
+  )`
+  yield* sql`CREATE INDEX llm_batch_questions_chunk ON llm_batch_questions (job_id, chunk)`
+  // UNIQUE (job_id, idx) with INSERT … ON CONFLICT DO NOTHING: a question's result is recorded once.
+  yield* sql`CREATE TABLE llm_batch_results (
+    seq ${sequence},
+    job_id TEXT NOT NULL,
+    idx BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    prompt_tokens INTEGER NOT NULL,
+    completion_tokens INTEGER NOT NULL,
+    result TEXT NOT NULL,
+    UNIQUE (job_id, idx)
+  )`
+  yield* sql`CREATE INDEX llm_batch_results_seq ON llm_batch_results (job_id, seq)`
+  // Covers a job's counts and token sums: read from the index alone, not from the results.
+  yield* sql`CREATE INDEX llm_batch_results_counts
+    ON llm_batch_results (job_id, status, prompt_tokens, completion_tokens)`
+})
+
+/** Brings the job tables up to date; safe to run at every start. */
+export const migrate = Migrator.make({})({
+  loader: Migrator.fromRecord({ "1_create_job_tables": createTables }),
+  table: "llm_batch_migrations"
+})

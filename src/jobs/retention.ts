@@ -1,0 +1,37 @@
+/**
+ * Retention: JOB_RETENTION_HOURS after a job ends, a background sweep deletes it with its
+ * questions and results, and the cluster's messages and replies of its workflow (their address is
+ * the job's, and a job id is never used again). A job still running is never deleted.
+ */
+import { Context, Duration, Effect, Layer, Schedule } from "effect"
+import { ClusterSchema, EntityAddress, EntityId, EntityType, MessageStorage, Sharding } from "effect/cluster"
+import { AppConfig } from "../config/AppConfig.ts"
+import { JobStore } from "./store.ts"
+import { JobWorkflow } from "./workflow.ts"
+
+export const retentionLayer = Layer.effectDiscard(Effect.gen(function*() {
+  const { jobs } = yield* AppConfig
+  const store = yield* JobStore
+  const storage = yield* MessageStorage.MessageStorage
+  const sharding = yield* Sharding.Sharding
+
+  const forgetWorkflow = Effect.fnUntraced(function*(jobId: string) {
+    const entityId = EntityId.make(yield* JobWorkflow.executionId({ jobId }))
+    const group = Context.get(JobWorkflow.annotations, ClusterSchema.ShardGroup)(entityId)
+    yield* storage.clearAddress(EntityAddress.make({
+      entityType: EntityType.make(`Workflow/${JobWorkflow._tag}`),
+      entityId,
+      shardId: sharding.getShardId(entityId, group)
+    }))
+  })
+
+  const sweep = Effect.gen(function*() {
+    const deleted = yield* store.deleteFinishedBefore(Date.now() - jobs.retentionMs)
+    yield* Effect.forEach(deleted, forgetWorkflow, { discard: true })
+    if (deleted.length > 0) yield* Effect.logInfo(`batch jobs: deleted ${deleted.length} ended over JOB_RETENTION_HOURS ago`)
+  }).pipe(Effect.catchCause((cause) => Effect.logWarning("batch jobs: deleting expired jobs failed; trying again later", cause)))
+
+  // Often enough that a job outlives its retention by at most half of it, or by 30 minutes.
+  const every = Duration.millis(Math.max(100, Math.min(jobs.retentionMs / 2, 30 * 60_000)))
+  yield* Effect.forkScoped(Effect.repeat(sweep, Schedule.spaced(every)))
+}))

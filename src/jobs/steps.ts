@@ -1,0 +1,106 @@
+/**
+ * The steps of a job's workflow, over the job store and the same engine as `/ask` (`runPlan`): a
+ * chunk's questions are planned from what was stored at submit (their dependencies included, so a
+ * reference to another chunk needs no re-planning), the results already recorded are settled, the
+ * rest run, and each result is written as soon as it is known.
+ */
+import { Cause, Effect, Schedule } from "effect"
+import { WorkflowEngine } from "effect/workflow"
+import { errorResult, runPlan } from "../batch/engine.ts"
+import type { PlannedItem } from "../batch/plan.ts"
+import { ShutdownSignal } from "../batch/shutdown.ts"
+import { AppConfig } from "../config/AppConfig.ts"
+import type { ResultItem } from "../domain/Batch.ts"
+import { prepareAnswerChecks } from "../validation/strategies.ts"
+import { RunningJobs } from "./running.ts"
+import { JobStore } from "./store.ts"
+import { type ChunkOutcome, type JobSteps, JobWorkflow } from "./workflow.ts"
+
+/** A store call that may meet a busy database: tried again a few times before the step gives up. */
+const persist = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
+  Effect.retry(effect, { times: 4, schedule: Schedule.exponential("100 millis") })
+
+/** Why a step could not run, for the job's `error`. */
+const reasonOf = (cause: Cause.Cause<unknown>) => Cause.pretty(cause).split("\n")[0] ?? "unknown failure"
+
+/** Step failures other than interruption become the job's failure reason. */
+const orReason = <A, E, R>(step: string, effect: Effect.Effect<A, E, R>): Effect.Effect<A, string, R> =>
+  effect.pipe(
+    Effect.catchCause((cause) =>
+      Cause.hasInterruptsOnly(cause) ? Effect.interrupt : Effect.fail(`${step}: ${reasonOf(cause)}`)
+    )
+  )
+
+export const makeJobSteps = Effect.gen(function*() {
+  const store = yield* JobStore
+  const running = yield* RunningJobs
+  const config = yield* AppConfig
+  const engine = yield* WorkflowEngine.WorkflowEngine
+
+  const runChunk = (jobId: string, chunk: number) =>
+    Effect.gen(function*() {
+      const state = yield* persist(store.state(jobId))
+      if (state === undefined || state.status !== "running") return "cancelled" satisfies ChunkOutcome
+      const ended = yield* running.runChunk(jobId, state.owner, (claim) =>
+        Effect.gen(function*() {
+          const questions = yield* persist(store.chunkQuestions(jobId, chunk))
+          const own = new Set(questions.map(({ item }) => item.index))
+          const needed = new Set(own)
+          for (const { dependsOn } of questions) for (const index of dependsOn) needed.add(index)
+          const known = yield* persist(store.resultsOf(jobId, [...needed]))
+          const settled = new Map(known.map((result) => [result.index, result]))
+          for (const index of needed) {
+            if (!own.has(index) && !settled.has(index)) {
+              return yield* Effect.die(`question ${index}, which chunk ${chunk} depends on, has no result`)
+            }
+          }
+          const pending = questions.filter(({ item }) => !settled.has(item.index))
+          if (pending.length === 0) return
+          const checks = yield* prepareAnswerChecks(pending.map(({ item }) => item))
+          const plan = pending.map(({ dependsOn, item }, position): PlannedItem => ({
+            item,
+            dependsOn,
+            check: checks[position]!
+          }))
+          const record = (result: ResultItem) => persist(store.record(jobId, result)).pipe(Effect.orDie)
+          yield* runPlan(plan, { claim, settled, deadline: false, onResult: record }).pipe(
+            // A shutdown interrupts the chunk instead of ending its questions as errors: it resumes on the next start.
+            Effect.provideService(ShutdownSignal, undefined)
+          )
+        })
+      )
+      // Otherwise stopped by cancel (or by the job's failure) first.
+      return ended === "finished" ? "done" : "cancelled"
+    }).pipe((effect) => orReason(`chunk ${chunk}`, effect))
+
+  /**
+   * Cancel's second half (also at startup for a job cancelled before a crash). The workflow's
+   * interrupt keeps it from starting another chunk but does not reach the chunks running (the
+   * cluster runs activities uninterruptibly): those are stopped here.
+   */
+  const finishCancel = (jobId: string) =>
+    Effect.gen(function*() {
+      yield* JobWorkflow.interrupt(yield* JobWorkflow.executionId({ jobId })).pipe(
+        Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
+      )
+      yield* running.stop(jobId)
+      yield* persist(
+        store.recordRemaining(jobId, (item) => errorResult(item.index, item.model ?? config.defaultModel, "cancelled", 0, 0))
+      )
+      yield* persist(store.transition(jobId, ["cancelling"], "cancelled", { finishedAt: Date.now() }))
+    })
+
+  const steps: JobSteps<Effect.Services<ReturnType<typeof runChunk>>> = {
+    start: (jobId) => orReason("start", persist(store.start(jobId, Date.now()))),
+    runChunk,
+    complete: (jobId) =>
+      orReason("complete", persist(store.transition(jobId, ["running"], "completed", { finishedAt: Date.now() }))),
+    fail: (jobId, reason) =>
+      Effect.gen(function*() {
+        yield* Effect.logError(`batch job ${jobId} failed: ${reason}`)
+        yield* persist(store.transition(jobId, ["queued", "running"], "failed", { finishedAt: Date.now(), error: reason }))
+        yield* running.stop(jobId)
+      }).pipe(Effect.orDie)
+  }
+  return { steps, finishCancel }
+})

@@ -1,0 +1,300 @@
+/**
+ * The job store: jobs, their questions and their results in SQL (SQLite or PostgreSQL, through
+ * effect/sql). Nothing here holds a whole job in memory: questions are read a chunk at a time,
+ * results a page at a time, counts and usage are summed by the database.
+ */
+import { Array as Arr, Context, Effect, Layer, Schema } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
+import type { SqlError } from "effect/sql/SqlError"
+import { QuestionItem, ResultItem } from "../domain/Batch.ts"
+import { type Job, type JobCounts, JobMetadata, JobStatus } from "../domain/Job.ts"
+
+export interface NewJob {
+  readonly id: string
+  readonly owner: string
+  readonly createdAt: number
+  readonly metadata: JobMetadata
+  readonly chunkDependencies: ReadonlyArray<ReadonlyArray<number>>
+}
+
+export interface NewQuestion {
+  readonly item: QuestionItem
+  readonly chunk: number
+  readonly dependsOn: ReadonlyArray<number>
+}
+
+export interface StoredQuestion {
+  readonly item: QuestionItem
+  readonly dependsOn: ReadonlyArray<number>
+}
+
+/** What a runner needs to know about a job before it runs a step of it. */
+export interface JobState {
+  readonly owner: string
+  readonly status: JobStatus
+}
+
+export interface StoredResult {
+  readonly seq: number
+  readonly result: ResultItem
+}
+
+type Numeric = number | string | bigint
+
+interface JobRow {
+  readonly id: string
+  readonly owner: string
+  readonly status: string
+  readonly created_at: Numeric
+  readonly started_at: Numeric | null
+  readonly finished_at: Numeric | null
+  readonly total: Numeric
+  readonly metadata: string
+  readonly error: string | null
+}
+
+interface CountRow {
+  readonly job_id: string
+  readonly status: string
+  readonly n: Numeric
+  readonly prompt_tokens: Numeric | null
+  readonly completion_tokens: Numeric | null
+}
+
+const decodeStatus = Schema.decodeUnknownSync(JobStatus)
+const decodeMetadata = Schema.decodeUnknownSync(Schema.fromJsonString(JobMetadata))
+const QuestionJson = Schema.fromJsonString(QuestionItem)
+const encodeQuestion = Schema.encodeSync(QuestionJson)
+const decodeQuestion = Schema.decodeUnknownSync(QuestionJson)
+const ResultJson = Schema.fromJsonString(ResultItem)
+const encodeResult = Schema.encodeSync(ResultJson)
+const decodeResult = Schema.decodeUnknownSync(ResultJson)
+const decodeIndexes = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Int)))
+const decodeChunks = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Array(Schema.Int))))
+
+const iso = (millis: Numeric | null) => millis === null ? null : new Date(Number(millis)).toISOString()
+
+/** Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters. */
+const insertBatch = 500
+
+const emptyCounts = (total: number) => ({ succeeded: 0, failed: 0, promptTokens: 0, completionTokens: 0, total })
+
+const toJob = (row: JobRow, counts: ReturnType<typeof emptyCounts>): Job => {
+  const jobCounts: JobCounts = {
+    total: counts.total,
+    succeeded: counts.succeeded,
+    failed: counts.failed,
+    pending: counts.total - counts.succeeded - counts.failed
+  }
+  const status = decodeStatus(row.status)
+  return {
+    id: row.id,
+    status,
+    created_at: iso(row.created_at)!,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+    counts: jobCounts,
+    usage: { prompt_tokens: counts.promptTokens, completion_tokens: counts.completionTokens },
+    cost_usd: null,
+    metadata: decodeMetadata(row.metadata),
+    ...(status === "failed" && row.error !== null ? { error: row.error } : {})
+  }
+}
+
+export const makeJobStore = Effect.gen(function*() {
+  const sql = yield* SqlClient
+
+  const countsOf = Effect.fnUntraced(function*(rows: ReadonlyArray<JobRow>) {
+    const byJob = new Map(rows.map((row) => [row.id, emptyCounts(Number(row.total))]))
+    if (rows.length === 0) return byJob
+    const counted = yield* sql<CountRow>`SELECT job_id, status, COUNT(*) AS n,
+        SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens
+      FROM llm_batch_results WHERE ${sql.in("job_id", rows.map((row) => row.id))} GROUP BY job_id, status`
+    for (const row of counted) {
+      const counts = byJob.get(row.job_id)!
+      if (row.status === "success") counts.succeeded = Number(row.n)
+      else counts.failed += Number(row.n)
+      counts.promptTokens += Number(row.prompt_tokens ?? 0)
+      counts.completionTokens += Number(row.completion_tokens ?? 0)
+    }
+    return byJob
+  })
+
+  const jobsFrom = Effect.fnUntraced(function*(rows: ReadonlyArray<JobRow>) {
+    const counts = yield* countsOf(rows)
+    return rows.map((row) => toJob(row, counts.get(row.id)!))
+  })
+
+  /** The job and its questions, in one transaction: stored whole or not at all. */
+  const insert = (job: NewJob, questions: ReadonlyArray<NewQuestion>) =>
+    sql.withTransaction(Effect.gen(function*() {
+      yield* sql`INSERT INTO llm_batch_jobs ${
+        sql.insert({
+          id: job.id,
+          owner: job.owner,
+          status: "queued",
+          created_at: job.createdAt,
+          total: questions.length,
+          chunks: JSON.stringify(job.chunkDependencies),
+          metadata: JSON.stringify(job.metadata)
+        })
+      }`
+      for (let start = 0; start < questions.length; start += insertBatch) {
+        const rows = questions.slice(start, start + insertBatch).map((question, offset) => ({
+          job_id: job.id,
+          position: start + offset,
+          idx: question.item.index,
+          chunk: question.chunk,
+          item: encodeQuestion(question.item),
+          depends_on: JSON.stringify(question.dependsOn)
+        }))
+        if (Arr.isArrayNonEmpty(rows)) yield* sql`INSERT INTO llm_batch_questions ${sql.insert(rows)}`
+      }
+    }))
+
+  const find = Effect.fnUntraced(function*(id: string, owner: string) {
+    const rows = yield* sql<JobRow>`SELECT * FROM llm_batch_jobs WHERE id = ${id} AND owner = ${owner}`
+    const jobs = yield* jobsFrom(rows)
+    return jobs[0]
+  })
+
+  const list = Effect.fnUntraced(function*(owner: string, limit: number) {
+    const rows = yield* sql<JobRow>`SELECT * FROM llm_batch_jobs WHERE owner = ${owner}
+      ORDER BY created_at DESC, id DESC LIMIT ${limit}`
+    return yield* jobsFrom(rows)
+  })
+
+  const state = Effect.fnUntraced(function*(id: string) {
+    const rows = yield* sql<{ readonly owner: string; readonly status: string }>`SELECT owner, status
+      FROM llm_batch_jobs WHERE id = ${id}`
+    const row = rows[0]
+    return row === undefined ? undefined : { owner: row.owner, status: decodeStatus(row.status) } satisfies JobState
+  })
+
+  /** queued → running; gives the chunks' dependencies (what the job's workflow schedules). */
+  const start = Effect.fnUntraced(function*(id: string, now: number) {
+    yield* sql`UPDATE llm_batch_jobs SET status = 'running', started_at = ${now}
+      WHERE id = ${id} AND status = 'queued'`
+    const rows = yield* sql<{ readonly chunks: string }>`SELECT chunks FROM llm_batch_jobs WHERE id = ${id}`
+    return rows[0] === undefined ? [] : decodeChunks(rows[0].chunks)
+  })
+
+  /** Moves the job from one of `from` to `to`; false when it was not in one of them. */
+  const transition = Effect.fnUntraced(function*(
+    id: string,
+    from: ReadonlyArray<JobStatus>,
+    to: JobStatus,
+    options: { readonly finishedAt?: number; readonly error?: string } = {}
+  ) {
+    const changed = yield* sql`UPDATE llm_batch_jobs SET status = ${to},
+        finished_at = ${options.finishedAt ?? null}, error = ${options.error ?? null}
+      WHERE id = ${id} AND ${sql.in("status", from)} RETURNING id`
+    return changed.length > 0
+  })
+
+  const chunkQuestions = Effect.fnUntraced(function*(id: string, chunk: number) {
+    const rows = yield* sql<{ readonly item: string; readonly depends_on: string }>`SELECT item, depends_on
+      FROM llm_batch_questions WHERE job_id = ${id} AND chunk = ${chunk} ORDER BY position`
+    return rows.map((row): StoredQuestion => ({ item: decodeQuestion(row.item), dependsOn: decodeIndexes(row.depends_on) }))
+  })
+
+  /** The recorded results among these question indexes. */
+  const resultsOf = Effect.fnUntraced(function*(id: string, indexes: ReadonlyArray<number>) {
+    const found: Array<ResultItem> = []
+    for (let start = 0; start < indexes.length; start += insertBatch) {
+      const rows = yield* sql<{ readonly result: string }>`SELECT result FROM llm_batch_results
+        WHERE job_id = ${id} AND ${sql.in("idx", indexes.slice(start, start + insertBatch))}`
+      for (const row of rows) found.push(decodeResult(row.result))
+    }
+    return found
+  })
+
+  /** Records a question's result unless one is already recorded: a result is written exactly once. */
+  const record = (id: string, result: ResultItem) =>
+    sql`INSERT INTO llm_batch_results ${
+      sql.insert({
+        job_id: id,
+        idx: result.index,
+        status: result.status,
+        prompt_tokens: result.usage?.prompt_tokens ?? 0,
+        completion_tokens: result.usage?.completion_tokens ?? 0,
+        result: encodeResult(result)
+      })
+    } ON CONFLICT (job_id, idx) DO NOTHING`.pipe(Effect.asVoid)
+
+  /** Results after `seq` in finishing order (keyset paging: each page costs the same). */
+  const resultsAfter = Effect.fnUntraced(function*(id: string, seq: number, limit: number) {
+    const rows = yield* sql<{ readonly seq: Numeric; readonly result: string }>`SELECT seq, result
+      FROM llm_batch_results WHERE job_id = ${id} AND seq > ${seq} ORDER BY seq LIMIT ${limit}`
+    return rows.map((row): StoredResult => ({ seq: Number(row.seq), result: decodeResult(row.result) }))
+  })
+
+  /** The `offset`-th result onwards, in finishing order. */
+  const resultsAt = Effect.fnUntraced(function*(id: string, offset: number, limit: number) {
+    const rows = yield* sql<{ readonly result: string }>`SELECT result FROM llm_batch_results
+      WHERE job_id = ${id} ORDER BY seq LIMIT ${limit} OFFSET ${offset}`
+    return rows.map((row) => decodeResult(row.result))
+  })
+
+  /** Every question still without a result gets this one (cancel). */
+  const recordRemaining = Effect.fnUntraced(function*(id: string, resultFor: (item: QuestionItem) => ResultItem) {
+    let position = -1
+    while (true) {
+      const rows = yield* sql<{ readonly position: Numeric; readonly item: string }>`SELECT q.position, q.item
+        FROM llm_batch_questions q LEFT JOIN llm_batch_results r ON r.job_id = q.job_id AND r.idx = q.idx
+        WHERE q.job_id = ${id} AND q.position > ${position} AND r.idx IS NULL
+        ORDER BY q.position LIMIT ${insertBatch}`
+      if (rows.length === 0) return
+      position = Number(rows[rows.length - 1]!.position)
+      yield* sql.withTransaction(Effect.forEach(rows, (row) => record(id, resultFor(decodeQuestion(row.item))), {
+        discard: true
+      }))
+    }
+  })
+
+  /** Jobs the runner must look after at startup. */
+  const unfinished = sql<{ readonly id: string; readonly status: string }>`SELECT id, status FROM llm_batch_jobs
+    WHERE status IN ('queued', 'running', 'cancelling')`.pipe(
+      Effect.map((rows) => rows.map((row) => ({ id: row.id, status: decodeStatus(row.status) })))
+    )
+
+  /** Deletes the jobs that ended before `cutoff`, with their questions and results; gives their ids. */
+  const deleteFinishedBefore = Effect.fnUntraced(function*(cutoff: number) {
+    const rows = yield* sql<{ readonly id: string }>`SELECT id FROM llm_batch_jobs
+      WHERE finished_at IS NOT NULL AND finished_at < ${cutoff}`
+    for (const { id } of rows) {
+      yield* sql.withTransaction(Effect.gen(function*() {
+        yield* sql`DELETE FROM llm_batch_results WHERE job_id = ${id}`
+        yield* sql`DELETE FROM llm_batch_questions WHERE job_id = ${id}`
+        yield* sql`DELETE FROM llm_batch_jobs WHERE id = ${id}`
+      }))
+    }
+    return rows.map((row) => row.id)
+  })
+
+  return {
+    insert,
+    find,
+    list,
+    state,
+    start,
+    transition,
+    chunkQuestions,
+    resultsOf,
+    record,
+    resultsAfter,
+    resultsAt,
+    recordRemaining,
+    unfinished,
+    deleteFinishedBefore
+  }
+})
+
+type JobStoreShape = Effect.Success<typeof makeJobStore>
+
+/** Every method fails with `SqlError` only. */
+export type JobStoreError = SqlError
+
+export class JobStore extends Context.Service<JobStore, JobStoreShape>()("llm-batch/JobStore") {
+  static readonly layer = Layer.effect(JobStore, makeJobStore)
+}
