@@ -1,9 +1,11 @@
 /** What the bench scenarios share: child processes, the upstream and service handles, HTTP, stats. */
 import { type ChildProcess, spawn } from "node:child_process"
 import { once } from "node:events"
-import { readFileSync } from "node:fs"
+import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { Agent, request as httpRequest } from "node:http"
 import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
 import { fileURLToPath } from "node:url"
 import packageJson from "../package.json" with { type: "json" }
 import { buildDist } from "../scripts/build.ts"
@@ -185,6 +187,8 @@ const buildOnce = () => (built ??= buildDist())
 export interface Service {
   readonly port: number
   readonly pid: number
+  /** Where its job store is: a fresh directory unless the caller gave DATA_DIR (a restart). */
+  readonly dataDir: string
   /** performance.now() at spawn and when /health first answered. */
   readonly startedAt: number
   readonly healthyAt: number
@@ -227,8 +231,12 @@ export const startService = async (
   if (entry === undefined) await buildOnce()
   const args = entry === undefined ? startArgs : [...startArgs.slice(0, -1), entry]
   const port = await freePort()
+  // Services run side by side (the memory scenario's beside the main one): each has its own store.
+  const ownDataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), "llm-batch-bench-data-")) : undefined
+  const dataDir = env.DATA_DIR ?? ownDataDir!
   const startedAt = performance.now()
   const child = startChild(process.execPath, [...nodeArgs, ...args], {
+    DATA_DIR: dataDir,
     PORT: String(port),
     HOST: "127.0.0.1",
     LOG_LEVEL: "Warn",
@@ -243,6 +251,7 @@ export const startService = async (
   return {
     port,
     pid: child.pid!,
+    dataDir,
     startedAt,
     healthyAt,
     ask: async (questions) => {
@@ -250,7 +259,10 @@ export const startService = async (
       if (response.status !== 200) throw new Error(`/ask answered ${response.status}: ${response.body.slice(0, 300)}`)
       return { ms: response.ms, serverMs: response.serverMs, ...summarize(response.body) }
     },
-    stop: () => stopChild(child)
+    stop: async () => {
+      await stopChild(child)
+      if (ownDataDir !== undefined) rmSync(ownDataDir, { recursive: true, force: true })
+    }
   }
 }
 

@@ -3,12 +3,13 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, batch, fanout, cache, memory)
+ *   pnpm bench overhead cache  only those (overhead, batch, fanout, cache, memory, jobs)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
 import { cache } from "./cache.ts"
 import { fanout } from "./fanout.ts"
+import { jobs } from "./jobs.ts"
 import { renderTable, type Row, type Service, startService, startUpstream, stopAll, type Upstream } from "./lib.ts"
 import { startupAndMemory } from "./memory.ts"
 import { overhead } from "./overhead.ts"
@@ -20,7 +21,8 @@ const scenarios: Record<string, Scenario> = {
   batch: batchScaling,
   fanout,
   cache,
-  memory: (upstream) => startupAndMemory(upstream)
+  memory: (upstream) => startupAndMemory(upstream),
+  jobs: (upstream) => jobs(upstream)
 }
 
 const chosen = process.argv.slice(2)
