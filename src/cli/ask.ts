@@ -3,39 +3,17 @@
  * A thin adapter over `parseInput` and `runBatch`: progress goes to stderr, results to stdout,
  * and the exit code says whether every item succeeded (0), some failed (1) or the input was bad (2).
  */
-import { Effect, FileSystem, Option, References, type Sink, Stdio, Stream } from "effect"
+import { Effect, Option, References, Stdio } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
-import type { PlatformError } from "effect/PlatformError"
 import { ServicesLayer } from "../services.ts"
 import { runBatch } from "../batch/engine.ts"
 import { interruptOnSignal } from "../launch.ts"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { ResultItem } from "../domain/Batch.ts"
 import { BadInputError, invalidSetting, ItemsFailedError } from "./errors.ts"
-import { describeForInput, type InputFormat, type ParsedInput, parseInput } from "./input.ts"
+import { describeForInput, type InputFormat, type ParsedInput, parseInput, readInputText, writeTo } from "./input.ts"
 import { makeProgress } from "./progress.ts"
 import { askSettings, settingFlags, type SettingValues, settingsLayer } from "./settings.ts"
-
-const readInput = Effect.fnUntraced(function*(file: string) {
-  const stdio = yield* Stdio.Stdio
-  if (file === "-") {
-    if (yield* stdio.stdinIsTerminal) {
-      yield* writeTo(stdio.stderr(), "reading questions from stdin; end with Ctrl-D\n")
-    }
-    return yield* stdio.stdin.pipe(
-      Stream.decodeText(),
-      Stream.mkString,
-      Effect.mapError((error) => new BadInputError({ message: `cannot read stdin: ${error.message}` }))
-    )
-  }
-  const fs = yield* FileSystem.FileSystem
-  return yield* fs.readFileString(file).pipe(
-    Effect.mapError((error) => new BadInputError({ message: `cannot read ${file}: ${error.message}` }))
-  )
-})
-
-const writeTo = (sink: Sink.Sink<void, string | Uint8Array, never, PlatformError>, text: string) =>
-  Stream.run(Stream.succeed(text), sink)
 
 /** Runs a parsed batch; needs the engine's services, which are built only once the input is good. */
 const runParsed = Effect.fnUntraced(function*(input: ParsedInput, output: InputFormat) {
@@ -72,7 +50,7 @@ const run = Effect.fnUntraced(function*(options: {
   readonly output: Option.Option<InputFormat>
   readonly settings: SettingValues
 }) {
-  const text = yield* readInput(options.file)
+  const text = yield* readInputText(options.file)
   const input = yield* parseInput(options.file === "-" ? "stdin" : options.file, text)
   return yield* runParsed(input, Option.getOrElse(options.output, () => input.format)).pipe(
     Effect.provide(ServicesLayer),

@@ -1,6 +1,8 @@
 /**
  * How the CLI ends when it does not succeed. Exit codes are part of the interface:
- * 1 = the batch ran and some item failed, 2 = bad input (file, JSON, batch, flags or settings).
+ * 1 = the batch ran and some item failed, 2 = bad input (file, JSON, batch, flags or settings;
+ * for the job commands also an unknown job or a refused key), 3 = the service could not be
+ * reached or failed.
  */
 import { type Config, Runtime, Schema } from "effect"
 import { CliError } from "effect/cli"
@@ -11,6 +13,16 @@ export class BadInputError extends Schema.TaggedError<BadInputError>()("BadInput
   message: Schema.String
 }) {
   override readonly [Runtime.errorExitCode] = 2
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}
+
+/** The job commands: the service at --url could not be reached, or answered with its own failure. */
+export class ServiceError extends Schema.TaggedError<ServiceError>()("ServiceError", {
+  message: Schema.String
+}) {
+  override readonly [Runtime.errorExitCode] = 3
   override get [CliError.userMessage]() {
     return this.message
   }

@@ -1,81 +1,50 @@
 /**
- * Turns the text of `llm-batch ask FILE|-` into a `BatchRequest`. Two shapes are accepted: one JSON
- * object `{"questions": [...]}` (as POST /ask takes), or JSONL with one `QuestionItem` per line
- * (a line without `index` gets its line number).
+ * Turns the text of `llm-batch ask|submit FILE|-` into a request. Two shapes are accepted: one JSON
+ * object `{"questions": [...]}` (as POST /ask or POST /batches takes), or JSONL with one
+ * `QuestionItem` per line (a line without `index` gets its line number).
  * Every failure is a `BadInputError` that names the line or field path.
  */
-import { Cause, Effect, Exit, Result } from "effect"
-import { type BatchRequest, QuestionItem } from "../domain/Batch.ts"
+import { Cause, Effect, Exit, FileSystem, Result, type Sink, Stdio, Stream } from "effect"
+import type { PlatformError } from "effect/PlatformError"
 import { decodeBatchRequest, decodeWith } from "../domain/decode.ts"
+import type { InvalidBatchError } from "../domain/Errors.ts"
+import { JobRequest } from "../domain/Job.ts"
+import { describeLines, parseJson, parseJsonlQuestions } from "../domain/jsonl.ts"
 import { BadInputError } from "./errors.ts"
 
 export type InputFormat = "json" | "jsonl"
 
 export interface ParsedInput {
-  readonly request: BatchRequest
+  /** A `BatchRequest` for `ask` (its decoder refuses `metadata`), a `JobRequest` for `submit`. */
+  readonly request: JobRequest
   readonly format: InputFormat
   /** For JSONL: the 1-based line of each question, by position, so messages can name lines. */
   readonly lines: ReadonlyArray<number>
 }
 
 const shapes = `expected a JSON object {"questions": [...]} or JSONL with one question object per line`
-const maxLineErrors = 10
-
-const parseJson = (text: string): Exit.Exit<unknown, SyntaxError> => {
-  try {
-    return Exit.succeed(JSON.parse(text))
-  } catch (error) {
-    return Exit.fail(error instanceof SyntaxError ? error : new SyntaxError(String(error)))
-  }
-}
-
-const decodeItem = decodeWith(QuestionItem)
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 const bad = (message: string) => Effect.fail(new BadInputError({ message }))
 
-const parseLines = (source: string, text: string): Effect.Effect<ParsedInput, BadInputError> =>
-  Effect.gen(function*() {
-    const items: Array<QuestionItem> = []
-    const lines: Array<number> = []
-    const problems: Array<string> = []
-    for (const [offset, line] of text.split("\n").entries()) {
-      if (line.trim() === "") continue
-      const lineNumber = offset + 1
-      const json = parseJson(line)
-      if (Exit.isFailure(json)) {
-        problems.push(`line ${lineNumber}: not valid JSON (${Cause.squash(json.cause)})`)
-        continue
-      }
-      // SPEC (batch jobs, JSONL): a line without `index` is numbered by its 1-based line.
-      const item = yield* Effect.result(
-        decodeItem(isRecord(json.value) && !("index" in json.value) ? { ...json.value, index: lineNumber } : json.value)
-      )
-      if (Result.isFailure(item)) {
-        problems.push(`line ${lineNumber}: ${item.failure.message}`)
-        continue
-      }
-      items.push(item.success)
-      lines.push(lineNumber)
-    }
-    if (problems.length > 0) {
-      const shown = problems.slice(0, maxLineErrors)
-      if (problems.length > maxLineErrors) shown.push(`… and ${problems.length - maxLineErrors} more bad lines`)
-      return yield* bad(`${source} is not a valid batch:\n  ${shown.join("\n  ")}`)
-    }
-    return { request: { questions: items }, format: "jsonl", lines }
-  })
+const parseLines = (source: string, text: string): Effect.Effect<ParsedInput, BadInputError> => {
+  const parsed = parseJsonlQuestions(text)
+  return Result.isFailure(parsed)
+    ? bad(`${source} is not a valid batch:\n  ${parsed.failure.join("\n  ")}`)
+    : Effect.succeed({ request: { questions: parsed.success.questions }, format: "jsonl", lines: parsed.success.lines })
+}
 
-/** `source` names the input in messages ("questions.json", "stdin"). */
-export const parseInput = (source: string, text: string): Effect.Effect<ParsedInput, BadInputError> => {
+/** A parser whose JSON documents are decoded by `decode`; JSONL is the same for every command. */
+const parserFor = (decode: (input: unknown) => Exit.Exit<JobRequest, InvalidBatchError>) =>
+(source: string, text: string): Effect.Effect<ParsedInput, BadInputError> => {
   if (text.trim() === "") return bad(`${source} is empty: ${shapes}`)
   const whole = parseJson(text)
   if (Exit.isSuccess(whole)) {
     const value = whole.value
     if (isRecord(value) && "questions" in value) {
-      return decodeBatchRequest(value).pipe(
+      return decode(value).pipe(
         Effect.map((request): ParsedInput => ({ request, format: "json", lines: [] })),
         Effect.mapError((error) => new BadInputError({ message: `${source} is not a valid batch: ${error.message}` }))
       )
@@ -92,11 +61,34 @@ export const parseInput = (source: string, text: string): Effect.Effect<ParsedIn
   return parseLines(source, text)
 }
 
+/** `source` names the input in messages ("questions.json", "stdin"). A `BatchRequest`, as POST /ask takes. */
+export const parseInput = parserFor(decodeBatchRequest)
+
+/** The same for `llm-batch submit`: a JSON document may also carry the job's `metadata`. */
+export const parseJobInput = parserFor(decodeWith(JobRequest))
+
 /** Plan errors name `questions[k]`; for JSONL the user thinks in lines, so say which line. */
 export const describeForInput = (input: ParsedInput, message: string): string =>
-  input.format === "json"
-    ? message
-    : message.replace(/questions\[(\d+)\](\.?)/g, (text, position: string, dot: string) => {
-      const line = input.lines[Number(position)]
-      return line === undefined ? text : `line ${line}${dot === "" ? "" : ": "}`
-    })
+  input.format === "json" ? message : describeLines(input.lines, message)
+
+export const writeTo = (sink: Sink.Sink<void, string | Uint8Array, never, PlatformError>, text: string) =>
+  Stream.run(Stream.succeed(text), sink)
+
+/** The text of FILE, or of stdin for `-` (with a hint on a terminal, where it would seem to hang). */
+export const readInputText = Effect.fnUntraced(function*(file: string) {
+  const stdio = yield* Stdio.Stdio
+  if (file === "-") {
+    if (yield* stdio.stdinIsTerminal) {
+      yield* writeTo(stdio.stderr(), "reading questions from stdin; end with Ctrl-D\n")
+    }
+    return yield* stdio.stdin.pipe(
+      Stream.decodeText(),
+      Stream.mkString,
+      Effect.mapError((error) => new BadInputError({ message: `cannot read stdin: ${error.message}` }))
+    )
+  }
+  const fs = yield* FileSystem.FileSystem
+  return yield* fs.readFileString(file).pipe(
+    Effect.mapError((error) => new BadInputError({ message: `cannot read ${file}: ${error.message}` }))
+  )
+})

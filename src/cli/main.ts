@@ -11,19 +11,23 @@ import { loadDotEnv } from "../config/dotenv.ts"
 import { runMain } from "../launch.ts"
 import { ask } from "./ask.ts"
 import { UsageError } from "./errors.ts"
+import { cancel, jobs, results, status, submit } from "./jobs.ts"
 import { mcp } from "./mcp.ts"
 import { serve } from "./serve.ts"
 
-const subcommands = [serve, ask, mcp] as const
+const subcommands = [serve, ask, mcp, submit, status, results, cancel, jobs] as const
 
 const root = Command.make("llm-batch").pipe(
-  Command.withDescription("Run batches of LLM questions: as an HTTP service, or one batch from a file."),
+  Command.withDescription(
+    "Run batches of LLM questions: as an HTTP service, one batch from a file, or durable jobs in a running service."
+  ),
   Command.withSubcommands(subcommands),
   Command.withExamples([
     { command: "llm-batch serve --port 8000", description: "Start the HTTP service" },
     { command: "llm-batch ask questions.json > results.json", description: "Run one batch from a file" },
     { command: "llm-batch ask --help", description: "Input formats, output and exit codes of ask" },
-    { command: "llm-batch mcp", description: "Serve MCP over stdio for an agent host (Claude, Roo Code, Cursor)" }
+    { command: "llm-batch mcp", description: "Serve MCP over stdio for an agent host (Claude, Roo Code, Cursor)" },
+    { command: "llm-batch submit questions.jsonl --wait", description: "Run a big batch as a durable job in the service" }
   ])
 )
 

@@ -26,16 +26,24 @@ export class Unauthorized extends Schema.Error<Unauthorized>("Unauthorized")(Err
   override readonly [ErrorReporter.ignore] = true
 }
 
+/** A batch job this caller cannot see: unknown, deleted after JOB_RETENTION_HOURS, or another key's. */
+export class NotFound extends Schema.Error<NotFound>("NotFound")(ErrorBody, {
+  httpApiStatus: 404,
+  description: "No such batch job for this API key (unknown, deleted after JOB_RETENTION_HOURS, or another key's)"
+}) {
+  override readonly [ErrorReporter.ignore] = true
+}
+
 export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")(ErrorBody, {
   httpApiStatus: 413,
-  description: "The body is larger than MAX_BODY_BYTES"
+  description: "The body is larger than MAX_BODY_BYTES (MAX_JOB_BODY_BYTES for POST /batches)"
 }) {
   override readonly [ErrorReporter.ignore] = true
 }
 
 export class UnsupportedMediaType extends Schema.Error<UnsupportedMediaType>("UnsupportedMediaType")(ErrorBody, {
   httpApiStatus: 415,
-  description: "The body's content type is not JSON"
+  description: "The body's content type is not JSON (nor JSONL, for POST /batches)"
 }) {
   override readonly [ErrorReporter.ignore] = true
 }

@@ -14,17 +14,19 @@ import {
   OpenApi
 } from "effect/http-api"
 import packageJson from "../../package.json" with { type: "json" }
-import { BatchRequest, BatchResponse, ResultItem } from "../domain/Batch.ts"
+import { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
 import {
   ErrorBody,
   Health,
   InternalError,
   InvalidRequest,
+  NotFound,
   PayloadTooLarge,
   ResponseModelListing,
   Unauthorized,
   UnsupportedMediaType
 } from "../domain/Http.ts"
+import { Job, JobList, JobRequest } from "../domain/Job.ts"
 
 /**
  * Who sent the request, for the fair share of upstream slots: a digest of the bearer key when auth
@@ -77,6 +79,77 @@ export class BatchGroup extends HttpApiGroup.make("batch", { topLevel: true })
   .annotateMerge(OpenApi.annotations({ title: "Batches" }))
 {}
 
+/**
+ * A query or path parameter that does not decode is the caller's mistake: a 400 naming it
+ * (`limit: expected …`), not the bodiless 400 (and logged defect) effect would answer.
+ */
+export class ParameterErrors extends HttpApiMiddleware.Service<ParameterErrors>()("llm-batch/http/ParameterErrors", {
+  error: InvalidRequest
+}) {}
+
+/** The job a route names: `batch_…` as `POST /batches` returned it. */
+const jobParams = { id: Schema.String.annotate({ description: "The job's id, `batch_…`" }) }
+
+/** What every route about one job may answer besides its success. */
+const jobErrors = [NotFound, InternalError] as const
+
+export class JobsGroup extends HttpApiGroup.make("jobs", { topLevel: true })
+  .add(
+    HttpApiEndpoint.post("submit", "/batches", {
+      payload: [
+        JobRequest,
+        HttpApiSchema.StreamNdjson({ schema: QuestionItem, contentType: ["application/jsonl", "application/x-ndjson"] })
+      ],
+      success: Job.pipe(HttpApiSchema.status(202)),
+      error: bodyErrors
+    }).annotateMerge(OpenApi.annotations({
+      summary: "Store a batch as a durable job and start it",
+      description: "A JSON `JobRequest`, or JSONL (`application/jsonl` or `application/x-ndjson`): one " +
+        "`QuestionItem` per line, where a line without `index` gets its 1-based line number. The job is stored " +
+        "before the 202; it survives restarts. Invalid → 400 naming the question or line. Up to MAX_JOB_SIZE " +
+        "questions and MAX_JOB_BODY_BYTES."
+    })),
+    HttpApiEndpoint.get("listJobs", "/batches", {
+      query: {
+        limit: Schema.optionalKey(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 1000 })).annotate({
+          description: "How many jobs, newest first (default 20)"
+        }))
+      },
+      success: JobList,
+      error: InternalError
+    }).annotateMerge(OpenApi.annotations({ summary: "This API key's jobs, newest first" })),
+    HttpApiEndpoint.get("getJob", "/batches/:id", { params: jobParams, success: Job, error: jobErrors })
+      .annotateMerge(OpenApi.annotations({ summary: "A job's status, counts, usage and cost" })),
+    HttpApiEndpoint.get("jobResults", "/batches/:id/results", {
+      params: jobParams,
+      query: {
+        follow: Schema.optionalKey(Schema.Boolean.annotate({
+          description: "`true` keeps the stream open, one line per result as it finishes, until the job ends"
+        }))
+      },
+      success: HttpApiSchema.StreamNdjson({ schema: ResultItem }),
+      error: jobErrors
+    }).annotateMerge(OpenApi.annotations({
+      summary: "A job's results as NDJSON, in finishing order",
+      description: "One `ResultItem` per line for every finished question, read from storage as it is sent."
+    })),
+    HttpApiEndpoint.post("cancelJob", "/batches/:id/cancel", { params: jobParams, success: Job, error: jobErrors })
+      .annotateMerge(OpenApi.annotations({
+        summary: "Cancel a job",
+        description: "Unfinished questions are not sent (or are interrupted) and end as errors `cancelled`. " +
+          "Cancelling a finished job changes nothing."
+      }))
+  )
+  // Authorization is the outer one: without a valid key, a 401 before any parameter is read.
+  .middleware(ParameterErrors)
+  .middleware(Authorization)
+  .annotateMerge(OpenApi.annotations({
+    title: "Batch jobs",
+    description: "Durable, asynchronous batches of up to MAX_JOB_SIZE questions: stored before they are " +
+      "acknowledged, resumed after a restart. With API_KEYS, a job is visible only to the key that submitted it."
+  }))
+{}
+
 export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
   .add(
     HttpApiEndpoint.get("health", "/health", { success: Health, error: InternalError })
@@ -90,6 +163,7 @@ export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
 
 export class Api extends HttpApi.make("llm-batch")
   .add(BatchGroup)
+  .add(JobsGroup)
   .add(SystemGroup)
   .annotateMerge(OpenApi.annotations({
     title: "llm-batch",

@@ -1,4 +1,4 @@
-/** Reads a request body as JSON within the configured size limit; every failure is a 4xx of the contract. */
+/** Reads a request body as JSON (or JSONL) within a size limit; every failure is a 4xx of the contract. */
 import { ByteSize, Effect } from "effect"
 import { HttpIncomingMessage, type HttpServerRequest } from "effect/http"
 import { InvalidRequest, PayloadTooLarge, UnsupportedMediaType } from "../domain/Http.ts"
@@ -11,15 +11,39 @@ const utf8 = new TextDecoder("utf-8", { fatal: true })
 const isJsonContentType = (contentType: string | undefined): boolean =>
   contentType === undefined || /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())
 
-const readBytes = (request: HttpServerRequest.HttpServerRequest, maxBytes: number) =>
+/** One JSON value per line: `application/jsonl` or `application/x-ndjson`. */
+const isJsonlContentType = (contentType: string | undefined): boolean =>
+  contentType !== undefined && /^application\/(jsonl|x-ndjson)\s*(;|$)/i.test(contentType.trim())
+
+/** `limit` names the setting that sets `maxBytes`, for the 413's message. */
+const readText = (request: HttpServerRequest.HttpServerRequest, maxBytes: number, limit: string) =>
   request.arrayBuffer.pipe(
     Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(maxBytes)),
     Effect.mapError((error) =>
       error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-        ? new PayloadTooLarge({ error: `request body is larger than ${maxBytes} bytes (MAX_BODY_BYTES)` })
+        ? new PayloadTooLarge({ error: `request body is larger than ${maxBytes} bytes (${limit})` })
         : new InvalidRequest({ error: "request body could not be read (truncated or aborted)" })
+    ),
+    Effect.flatMap((buffer) =>
+      Effect.try({
+        // TextDecoder throws a TypeError for bad UTF-8.
+        try: () => utf8.decode(buffer),
+        catch: () => new InvalidRequest({ error: "request body is not valid UTF-8" })
+      })
     )
   )
+
+const parseJson = (text: string) =>
+  Effect.try({
+    try: () => JSON.parse(text) as unknown,
+    catch: (cause) =>
+      new InvalidRequest({
+        // JSON.parse throws a SyntaxError, or a RangeError when nesting exhausts the stack.
+        error: cause instanceof RangeError
+          ? "request body is nested too deeply"
+          : `request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`
+      })
+  })
 
 export const readJsonBody = Effect.fnUntraced(function*(
   request: HttpServerRequest.HttpServerRequest,
@@ -31,18 +55,27 @@ export const readJsonBody = Effect.fnUntraced(function*(
       error: `content type '${contentType}' is not accepted: send Content-Type: application/json`
     })
   }
-  const buffer = yield* readBytes(request, maxBytes)
-  return yield* Effect.try({
-    try: () => JSON.parse(utf8.decode(buffer)) as unknown,
-    catch: (cause) =>
-      new InvalidRequest({
-        // TextDecoder throws a TypeError for bad UTF-8; JSON.parse a SyntaxError, or a RangeError
-        // when nesting exhausts the stack.
-        error: cause instanceof TypeError
-          ? "request body is not valid UTF-8"
-          : cause instanceof RangeError
-          ? "request body is nested too deeply"
-          : `request body is not valid JSON: ${cause instanceof Error ? cause.message : String(cause)}`
-      })
-  })
+  return yield* parseJson(yield* readText(request, maxBytes, "MAX_BODY_BYTES"))
+})
+
+/** `POST /batches`: a JSON `JobRequest`, or the text of JSONL questions (parsed line by line later). */
+export type JobBody =
+  | { readonly format: "json"; readonly value: unknown }
+  | { readonly format: "jsonl"; readonly text: string }
+
+export const readJobBody = Effect.fnUntraced(function*(
+  request: HttpServerRequest.HttpServerRequest,
+  maxBytes: number
+): Effect.fn.Return<JobBody, BodyError> {
+  const contentType = request.headers["content-type"]
+  if (isJsonlContentType(contentType)) {
+    return { format: "jsonl", text: yield* readText(request, maxBytes, "MAX_JOB_BODY_BYTES") }
+  }
+  if (!isJsonContentType(contentType)) {
+    return yield* new UnsupportedMediaType({
+      error: `content type '${contentType}' is not accepted: send Content-Type: application/json, ` +
+        "or application/jsonl (also application/x-ndjson) for one question per line"
+    })
+  }
+  return { format: "json", value: yield* parseJson(yield* readText(request, maxBytes, "MAX_JOB_BODY_BYTES")) }
 })

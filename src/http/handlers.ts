@@ -17,6 +17,7 @@ import { responseModels } from "../validation/models.ts"
 import { Api, Caller } from "./Api.ts"
 import { authMode, AuthorizationLayer, hasValidKey } from "./auth.ts"
 import { readJsonBody } from "./body.ts"
+import { JobsHandlers } from "./jobs.ts"
 import { ndjsonResults } from "./stream.ts"
 
 /** The registered response models with their JSON Schemas (generated once, at startup). */
@@ -78,4 +79,6 @@ const SystemHandlers = HttpApiBuilder.group(
   })
 )
 
-export const ApiHandlers = Layer.mergeAll(BatchHandlers, SystemHandlers).pipe(Layer.provide(AuthorizationLayer))
+export const ApiHandlers = Layer.mergeAll(BatchHandlers, JobsHandlers, SystemHandlers).pipe(
+  Layer.provide(AuthorizationLayer)
+)

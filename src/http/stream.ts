@@ -1,13 +1,23 @@
 /**
- * POST /ask/stream's answer: newline-delimited JSON, one `ResultItem` per line as each question
- * finishes. The batch runs in the response body's stream, so a client that disconnects interrupts it.
+ * Newline-delimited JSON answers, one `ResultItem` per line as it comes: POST /ask/stream (the
+ * batch runs in the response body's stream, so a client that disconnects interrupts it) and a
+ * job's results (read from storage as they are sent).
  */
 import { type Context, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import type { PlannedItem } from "../batch/plan.ts"
 import { type BatchServices, streamPlan } from "../batch/stream.ts"
+import type { ResultItem } from "../domain/Batch.ts"
 
 const line = (value: unknown) => `${JSON.stringify(value)}\n`
+
+/** A failure mid-stream aborts the connection: the reader sees a cut body, never a clean end. */
+export const ndjsonResponse = <E>(results: Stream.Stream<ResultItem, E>): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.stream(results.pipe(Stream.map(line), Stream.encodeText), {
+    contentType: "application/x-ndjson",
+    // Proxies (nginx) must pass each line on as it comes instead of buffering the body.
+    headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
+  })
 
 /** `services`: the engine's, which the body's stream needs after the handler has returned. */
 export const ndjsonResults = (
@@ -15,11 +25,4 @@ export const ndjsonResults = (
   caller: string,
   services: Context.Context<BatchServices>
 ): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.stream(
-    streamPlan(plan, caller).pipe(Stream.map(line), Stream.encodeText, Stream.provideContext(services)),
-    {
-      contentType: "application/x-ndjson",
-      // Proxies (nginx) must pass each line on as it comes instead of buffering the body.
-      headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }
-    }
-  )
+  ndjsonResponse(streamPlan(plan, caller).pipe(Stream.provideContext(services)))

@@ -7,6 +7,8 @@ import { Effect, Layer } from "effect"
 import { McpServer } from "effect/ai"
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config/AppConfig.ts"
+import { callerKey } from "../http/auth.ts"
+import { JobOwner } from "./jobTools.ts"
 import { isAllowedOrigin } from "./origin.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
 import { sessionOwnerGuard } from "./sessionOwners.ts"
@@ -33,10 +35,16 @@ const originGuard = HttpRouter.middleware(Effect.gen(function*() {
     })
 }))
 
+/** With API_KEYS, a batch job belongs to the key of the request that calls a job tool. */
+const KeyJobOwner = McpServer.middleware<{ provides: JobOwner }>()(Effect.gen(function*() {
+  const config = yield* AppConfig
+  return (effect, { headers }) => Effect.provideService(effect, JobOwner, callerKey(config, headers.authorization))
+}))
+
 export const McpHttpRoutes = McpServer.layerHttp({
   ...serverInfo,
   path: "/mcp",
   protocols,
   allowSessionTermination: true,
-  registrations
+  registrations: registrations(KeyJobOwner.layer)
 }).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).layer))

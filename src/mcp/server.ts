@@ -5,6 +5,7 @@
 import { Layer } from "effect"
 import { McpProtocol, McpServer } from "effect/ai"
 import packageJson from "../../package.json" with { type: "json" }
+import { jobRegistrations, type JobOwner } from "./jobTools.ts"
 import { LlmBatchToolkit, LlmBatchToolkitHandlers } from "./tools.ts"
 
 /**
@@ -25,8 +26,16 @@ export const serverInfo = {
   description: "Runs batches of LLM questions across providers: concurrent, chained, validated, cached.",
   instructions: "Use `ask` for one LLM question and `batch_ask` for several (fan-out, model comparison, or " +
     "chains where `{Q<n>_result}` inserts an earlier answer). Models are written `provider/model`. " +
-    "Each result carries its own status; read `error_message` on failed items."
+    "Each result carries its own status; read `error_message` on failed items. For work too big or too long " +
+    "for one call, `batch_submit` stores it as a durable job: poll `batch_status`, read `batch_results` page by page."
 }
 
-/** The tools, registered on whichever transport's `McpServer` they are given to. */
-export const registrations = McpServer.toolkit(LlmBatchToolkit).pipe(Layer.provide(LlmBatchToolkitHandlers))
+/**
+ * The tools, registered on whichever transport's `McpServer` they are given to; `owner` (a
+ * middleware providing `JobOwner`) says whose batch jobs a call sees on that transport.
+ */
+export const registrations = <E, R>(owner: Layer.Layer<McpServer.McpRequest.From<"Requires", JobOwner>, E, R>) =>
+  Layer.mergeAll(
+    McpServer.toolkit(LlmBatchToolkit).pipe(Layer.provide(LlmBatchToolkitHandlers)),
+    jobRegistrations(owner)
+  )

@@ -22,7 +22,7 @@ const resultHelp = (subject: string) =>
 const batchAskDescription = "Send several questions to LLMs in one call and get all answers back, sorted by " +
   "`index`. Use it to fan out many independent prompts at once (they run concurrently), to compare models " +
   "(one question per model), or to run a chain where later prompts use earlier answers. For one " +
-  "question, use `ask`.\n\n" +
+  "question, use `ask`; for a batch too big or too long to wait for in one call, `batch_submit` (a durable job).\n\n" +
   "Dependencies: write `{Q<n>_result}` in a question to insert the answer of question n (text as is, objects " +
   "as JSON; `{Q<n>_result.field}` inserts one field of a structured answer) — that question then waits for n. " +
   "If a question fails, the questions that depend on it are not sent and report why.\n\n" +

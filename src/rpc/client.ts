@@ -13,6 +13,10 @@
  *   yield* client.AskStream({ questions: [{ index: 1, question: "Name a colour" }] }).pipe(
  *     Stream.runForEach((item) => Effect.log(item.index, item.status, item.result))
  *   )
+ *   // Submit: a durable job (POST /batches); Status, Results (a stream; `follow` until the end), Cancel.
+ *   const job = yield* client.Submit({ questions: [{ index: 1, question: "Classify: …" }] })
+ *   yield* client.Results({ id: job.id, follow: true }).pipe(Stream.runForEach((item) => Effect.log(item)))
+ *   const { counts } = yield* client.Status({ id: job.id })
  * })
  *
  * program.pipe(
@@ -22,10 +26,12 @@
  * ```
  *
  * Failures are typed: `InvalidBatchError` for a batch the service rejects as a whole (the same
- * message POST /ask gives with a 400), `RpcClientError` when the service cannot be reached. A
+ * message POST /ask gives with a 400), `JobNotFoundError` for a job this key cannot see,
+ * `RpcClientError` when the service cannot be reached. A
  * value outside a field's range (e.g. `temperature: 9`) is refused by the client's own Schema
  * encoding before anything is sent, as a defect.
- * Interrupting a call (or stopping a stream early) interrupts the batch on the server.
+ * Interrupting a call (or stopping a stream early) interrupts the batch on the server; a job
+ * goes on (Cancel ends it).
  */
 import { Context, Layer } from "effect"
 import { FetchHttpClient, HttpClient, HttpClientRequest } from "effect/http"
@@ -34,7 +40,8 @@ import { LlmBatchRpcs } from "./group.ts"
 
 export { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
 export { InvalidBatchError } from "../domain/Errors.ts"
-export { AskPayload, LlmBatchRpcs } from "./group.ts"
+export { Job, JobNotFoundError, JobRequest, JobStatus } from "../domain/Job.ts"
+export { AskPayload, LlmBatchRpcs, SubmitPayload } from "./group.ts"
 
 export interface LlmBatchClientOptions {
   /** The service's RPC endpoint, e.g. `http://127.0.0.1:8000/rpc`. */

@@ -87,7 +87,7 @@ describe("the HTTP contract", () => {
           }
         }
       }
-      expect([...statuses].sort()).toEqual(["400", "401", "413", "415", "500"])
+      expect([...statuses].sort()).toEqual(["400", "401", "404", "413", "415", "500"])
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("answers each body error of both batch routes with its declared status and exactly {\"error\": …}", () =>

@@ -3,6 +3,7 @@ import type { Progress } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import {
+  allTools,
   batchResponse,
   connectHttp,
   errorText,
@@ -22,7 +23,7 @@ describe("MCP over Streamable HTTP", () => {
     Effect.gen(function*() {
       const mcp = yield* client
       const { tools } = yield* Effect.promise(() => mcp.listTools())
-      expect(tools.map((tool) => tool.name).toSorted()).toEqual(["ask", "batch_ask"])
+      expect(tools.map((tool) => tool.name).toSorted()).toEqual(allTools)
       const batchAsk = tools.find((tool) => tool.name === "batch_ask")!
       expect(batchAsk.description).toContain("{Q<n>_result}")
       expect(batchAsk.description).toContain("sequential")

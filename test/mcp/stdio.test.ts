@@ -3,7 +3,7 @@ import type { Progress } from "@modelcontextprotocol/sdk/types.js"
 import { Context, Effect, Layer } from "effect"
 import { runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
-import { batchResponse, connectStdio, errorText, eventually, exampleBatch, type McpConnection } from "../support/Mcp.ts"
+import { allTools, batchResponse, connectStdio, errorText, eventually, exampleBatch, type McpConnection } from "../support/Mcp.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
 
 /** One `llm-batch mcp` process for the file (spawning one costs seconds); tests use distinct prompts. */
@@ -25,7 +25,7 @@ layer(StdioServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
       upstream.script("capital of France", { text: "Paris" })
       const { client, transportErrors, stderr } = yield* StdioServer
       const { tools } = yield* Effect.promise(() => client.listTools())
-      expect(tools.map((tool) => tool.name).toSorted()).toEqual(["ask", "batch_ask"])
+      expect(tools.map((tool) => tool.name).toSorted()).toEqual(allTools)
       expect(tools.find((tool) => tool.name === "batch_ask")!.inputSchema.required).toEqual(["questions"])
       expect(tools.find((tool) => tool.name === "batch_ask")!.outputSchema?.required).toEqual(["results"])
 
@@ -72,7 +72,7 @@ layer(StdioServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
       expect(yield* Effect.promise(() => call)).toBeInstanceOf(Error)
       // The server is still usable after a cancellation.
       const { tools } = yield* Effect.promise(() => client.listTools())
-      expect(tools).toHaveLength(2)
+      expect(tools).toHaveLength(allTools.length)
     }))
 })
 
@@ -93,6 +93,6 @@ describe("llm-batch mcp as a process", () => {
       const lines = run.stdout.trim().split("\n")
       expect(lines.map((line) => JSON.parse(line).jsonrpc)).toEqual(["2.0", "2.0"])
       expect(JSON.parse(lines[0]!).result.protocolVersion).toBe("2024-11-05")
-      expect(JSON.parse(lines[1]!).result.tools).toHaveLength(2)
+      expect(JSON.parse(lines[1]!).result.tools).toHaveLength(allTools.length)
     }).pipe(Effect.provide(FakeUpstream.layer)), 60_000)
 })

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { connectHttp, resultItem } from "../support/Mcp.ts"
+import { allTools, connectHttp, resultItem } from "../support/Mcp.ts"
 import { TestServer } from "../support/TestServer.ts"
 
 const batch = { questions: [{ index: 1, question: "hello" }] }
@@ -52,7 +52,7 @@ describe("inbound auth with API_KEYS", () => {
       const server = yield* TestServer
       const { client } = yield* connectHttp(server.url, { authorization: "Bearer second-key-456" })
       const tools = yield* Effect.promise(() => client.listTools())
-      expect(tools.tools.map((tool) => tool.name).sort()).toEqual(["ask", "batch_ask"])
+      expect(tools.tools.map((tool) => tool.name).sort()).toEqual(allTools)
       const answer = yield* Effect.promise(() => client.callTool({ name: "ask", arguments: { question: "hi" } }))
       expect(resultItem(answer).status).toBe("success")
     }).pipe(Effect.provide(withKeys)))

@@ -37,7 +37,7 @@ const coveredElsewhere: ReadonlyArray<{ readonly command: string; readonly by: s
 ]
 
 /** Run here in a scratch directory, in README order. */
-const scratchCommands = [/^cat > [\w.-]+ <<\w+$/, /^cp \.env\.example \.env$/, /^llm-batch ask /, /^scripts\/smoke$/]
+const scratchCommands = [/^cat > [\w.-]+ <<\w+$/, /^cp \.env\.example \.env$/, /^llm-batch (ask|submit) /, /^scripts\/smoke$/]
 
 type Step =
   | { readonly _tag: "Export"; readonly env: Readonly<Record<string, string>> }
@@ -186,10 +186,11 @@ describe("README.md", () => {
       for (const { command } of planned.filter((p) => p.step._tag === "Scratch")) {
         const run = yield* runShell(command.text, env)
         expect(run.code, `${command.text}\n${run.stderr}`).toBe(0)
-        const ask = /^llm-batch ask (\S+) > (\S+)$/.exec(command.words.join(" "))
+        // `ask` runs the batch itself; `submit --wait` has the test server (LLM_BATCH_URL) run it as a job.
+        const ask = /^llm-batch (?:ask (\S+)|submit (\S+) --wait) > (\S+)$/.exec(command.words.join(" "))
         if (ask !== null) {
-          const questions = readFileSync(join(scratch, ask[1]!), "utf8").split("\n").filter((line) => line.trim() !== "")
-          const results = readFileSync(join(scratch, ask[2]!), "utf8").trimEnd().split("\n").map((line) => decodeResult(JSON.parse(line)))
+          const questions = readFileSync(join(scratch, ask[1] ?? ask[2]!), "utf8").split("\n").filter((line) => line.trim() !== "")
+          const results = readFileSync(join(scratch, ask[3]!), "utf8").trimEnd().split("\n").map((line) => decodeResult(JSON.parse(line)))
           expect(results.map((r) => r.status)).toEqual(questions.map(() => "success"))
         }
         if (command.text === "cp .env.example .env") {

@@ -20,6 +20,9 @@ export const exampleBatch = {
   ]
 }
 
+/** Every tool the server lists, sorted by name: the batch tools and the batch job tools. */
+export const allTools = ["ask", "batch_ask", "batch_cancel", "batch_results", "batch_status", "batch_submit"]
+
 export interface McpConnection {
   readonly client: Client
   /** Errors the transport reported (e.g. a stdout line that is not JSON-RPC). */
@@ -65,7 +68,7 @@ type ToolCallAnswer = Awaited<ReturnType<Client["callTool"]>>
 const toolResult = (answer: ToolCallAnswer): CallToolResult => CallToolResultSchema.parse(answer)
 
 /** Reads a tool result's structured content as the domain Schema says it must be. */
-const structured = <A>(decode: (input: unknown) => A) => (answer: ToolCallAnswer): A => {
+export const structured = <A>(decode: (input: unknown) => A) => (answer: ToolCallAnswer): A => {
   const result = toolResult(answer)
   expect(result.isError ?? false, JSON.stringify(result.content)).toBe(false)
   // The text copy carries the same JSON, for clients that ignore structuredContent.

@@ -1,0 +1,92 @@
+/**
+ * What `llm-batch submit|status|results|cancel|jobs` do, as clients of a running service (the
+ * command line itself is in jobs.ts). stdout carries only JSON: a Job, a job list, or results as
+ * NDJSON; progress and notices go to stderr.
+ */
+import { Effect, Stdio, Stream } from "effect"
+import type { ResultItem } from "../domain/Batch.ts"
+import type { Job } from "../domain/Job.ts"
+import { ItemsFailedError } from "./errors.ts"
+import { describeForInput, parseJobInput, readInputText, writeTo } from "./input.ts"
+import { makeProgress } from "./progress.ts"
+import { type Client, explain, makeClient, type ServiceOptions } from "./service.ts"
+
+const output = Effect.fnUntraced(function*() {
+  const stdio = yield* Stdio.Stdio
+  return {
+    // A closed stdout (EPIPE) means the results cannot be delivered: that is a crash, not bad input.
+    print: (text: string) => writeTo(stdio.stdout(), text).pipe(Effect.orDie),
+    // Notices are best effort: a closed stderr must not fail the command.
+    notice: (text: string) => writeTo(stdio.stderr(), text).pipe(Effect.ignore),
+    tty: yield* stdio.stderrIsTerminal
+  }
+})
+
+const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
+const line = (result: ResultItem) => `${JSON.stringify(result)}\n`
+
+/** Follows a job to its end: a progress bar on stderr, each result on stdout as it finishes. */
+const waitFor = Effect.fnUntraced(function*(client: Client, url: string, job: Job) {
+  const { notice, print, tty } = yield* output()
+  yield* notice(
+    `submitted ${job.id} (${job.counts.total} questions); following it. Ctrl-C stops following, ` +
+      `not the job: \`llm-batch results ${job.id}\` reads it later\n`
+  )
+  const progress = makeProgress({ total: job.counts.total, tty, write: notice })
+  yield* progress.start
+  const results = yield* client.jobResults({ params: { id: job.id }, query: { follow: true } })
+  yield* Stream.runForEach(results, (result) => Effect.andThen(progress.onResult(result), print(line(result))))
+  yield* progress.finish
+  const ended = yield* client.getJob({ params: { id: job.id } })
+  if (ended.status === "failed") yield* notice(`${ended.id} failed: ${ended.error ?? "no reason given"}\n`)
+  else if (ended.status !== "completed") yield* notice(`${ended.id} ended ${ended.status}\n`)
+  const failed = ended.counts.failed + ended.counts.pending
+  if (failed > 0 || ended.status !== "completed") {
+    return yield* new ItemsFailedError({ failed, total: ended.counts.total })
+  }
+}, (effect, _client, url) =>
+  Effect.mapError(effect, (error) => error instanceof ItemsFailedError ? error : explain(url)(error)))
+
+export const submit = Effect.fnUntraced(function*(options: {
+  readonly file: string
+  readonly wait: boolean
+  readonly service: ServiceOptions
+}) {
+  const input = yield* parseJobInput(options.file === "-" ? "stdin" : options.file, yield* readInputText(options.file))
+  const client = yield* makeClient(options.service)
+  const job = yield* client.submit({ payload: input.request }).pipe(
+    Effect.mapError(explain(options.service.url, (message) => describeForInput(input, message)))
+  )
+  if (options.wait) return yield* waitFor(client, options.service.url, job)
+  const { print } = yield* output()
+  yield* print(json(job))
+})
+
+export const status = Effect.fnUntraced(function*(options: { readonly id: string; readonly service: ServiceOptions }) {
+  const client = yield* makeClient(options.service)
+  const { print } = yield* output()
+  yield* print(json(yield* client.getJob({ params: { id: options.id } })))
+}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
+
+export const results = Effect.fnUntraced(function*(options: {
+  readonly id: string
+  readonly follow: boolean
+  readonly service: ServiceOptions
+}) {
+  const client = yield* makeClient(options.service)
+  const { print } = yield* output()
+  const stream = yield* client.jobResults({ params: { id: options.id }, query: { follow: options.follow } })
+  yield* Stream.runForEach(stream, (result) => print(line(result)))
+}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
+
+export const cancel = Effect.fnUntraced(function*(options: { readonly id: string; readonly service: ServiceOptions }) {
+  const client = yield* makeClient(options.service)
+  const { print } = yield* output()
+  yield* print(json(yield* client.cancelJob({ params: { id: options.id } })))
+}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
+
+export const list = Effect.fnUntraced(function*(options: { readonly limit: number; readonly service: ServiceOptions }) {
+  const client = yield* makeClient(options.service)
+  const { print } = yield* output()
+  yield* print(json(yield* client.listJobs({ query: { limit: options.limit } })))
+}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))

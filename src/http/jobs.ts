@@ -1,0 +1,85 @@
+/**
+ * The handlers of the `jobs` group (SPEC, *Batch jobs*): thin adapters over the `Jobs` service.
+ * `POST /batches` reads and decodes its body itself, as the batch routes do, so every 400 names the
+ * field path — or, for JSONL, the line.
+ */
+import { Effect, Layer, Result } from "effect"
+import { HttpServerResponse } from "effect/http"
+import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
+import { AppConfig } from "../config/AppConfig.ts"
+import { decodeWith, formatIssue } from "../domain/decode.ts"
+import type { InvalidBatchError } from "../domain/Errors.ts"
+import { InvalidRequest, NotFound } from "../domain/Http.ts"
+import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
+import { describeLines, parseJsonlQuestions } from "../domain/jsonl.ts"
+import { Jobs } from "../jobs/Jobs.ts"
+import { Api, Caller, ParameterErrors } from "./Api.ts"
+import { readJobBody } from "./body.ts"
+import { ndjsonResponse } from "./stream.ts"
+
+const decodeJobRequest = decodeWith(JobRequest)
+
+/** `GET /batches` without `limit`. */
+const defaultListLimit = 20
+
+const invalid = (error: InvalidBatchError) => new InvalidRequest({ error: error.message })
+const notFound = (error: JobNotFoundError) => new NotFound({ error: error.message })
+
+/** A query or path parameter that does not decode: a 400 naming it. Other schema errors stay the service's. */
+const ParameterErrorsLayer = HttpApiMiddleware.layerSchemaErrorTransform(ParameterErrors, (error) => {
+  if (error.kind !== "Query" && error.kind !== "Params") return Effect.fail(error)
+  const where = error.kind === "Query" ? "query" : "path"
+  return Effect.fail(new InvalidRequest({ error: `invalid ${where} parameter: ${formatIssue(error.cause.issue)}` }))
+})
+
+const JobsRoutes = HttpApiBuilder.group(
+  Api,
+  "jobs",
+  Effect.fnUntraced(function*(handlers) {
+    const config = yield* AppConfig
+    const jobs = yield* Jobs
+
+    const submitJson = (value: unknown, owner: string) =>
+      decodeJobRequest(value).pipe(
+        Effect.flatMap((request) => jobs.submit(request, owner)),
+        Effect.mapError(invalid)
+      )
+
+    // Bad lines are reported together; a batch error (a duplicate index, a cycle) names lines too.
+    const submitJsonl = (text: string, owner: string) => {
+      const parsed = parseJsonlQuestions(text)
+      if (Result.isFailure(parsed)) {
+        return Effect.fail(new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` }))
+      }
+      const { lines, questions } = parsed.success
+      return jobs.submit({ questions }, owner).pipe(
+        Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
+      )
+    }
+
+    return handlers
+      .handleRaw("submit", Effect.fnUntraced(function*({ request }) {
+        const owner = yield* Caller
+        const body = yield* readJobBody(request, config.maxJobBodyBytes)
+        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.text, owner))
+        return HttpServerResponse.jsonUnsafe(job, { status: 202 })
+      }))
+      .handle("listJobs", ({ query }) =>
+        Effect.flatMap(Caller, (owner) => jobs.list(owner, query.limit ?? defaultListLimit)).pipe(
+          Effect.map((data) => ({ data }))
+        ))
+      .handle("getJob", ({ params }) =>
+        Effect.flatMap(Caller, (owner) => jobs.get(params.id, owner)).pipe(Effect.mapError(notFound)))
+      // An unknown job is a 404 before the 200 and the first line.
+      .handleRaw("jobResults", ({ params, query }) =>
+        Effect.gen(function*() {
+          const owner = yield* Caller
+          yield* jobs.get(params.id, owner)
+          return ndjsonResponse(jobs.results(params.id, owner, { follow: query.follow ?? false }))
+        }).pipe(Effect.mapError(notFound)))
+      .handle("cancelJob", ({ params }) =>
+        Effect.flatMap(Caller, (owner) => jobs.cancel(params.id, owner)).pipe(Effect.mapError(notFound)))
+  })
+)
+
+export const JobsHandlers = JobsRoutes.pipe(Layer.provide(ParameterErrorsLayer))

@@ -1,0 +1,149 @@
+/**
+ * `llm-batch submit|status|results|cancel|jobs` as a user runs them: child processes, clients of
+ * the real server (its jobs in a temporary DATA_DIR) over the fake upstream. stdout holds only
+ * JSON; the exit code says what happened.
+ */
+import { afterAll, describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { runCli } from "../support/Cli.ts"
+import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { eventually } from "../support/Mcp.ts"
+import { TestServer } from "../support/TestServer.ts"
+import { decodeJob, parseResults, waitForJob } from "../support/jobs.ts"
+
+const scratch = mkdtempSync(join(tmpdir(), "llm-batch-cli-jobs-"))
+afterAll(() => rmSync(scratch, { recursive: true, force: true }))
+
+const tempFile = (name: string, content: string) => {
+  const path = join(scratch, name)
+  writeFileSync(path, content)
+  return path
+}
+
+const jsonl = (items: ReadonlyArray<unknown>) => items.map((item) => JSON.stringify(item)).join("\n") + "\n"
+
+/** Runs `llm-batch <args>` against the test server (LLM_BATCH_URL), with `env` added. */
+const cli = (args: ReadonlyArray<string>, env: Record<string, string> = {}, stdin?: string) =>
+  Effect.gen(function*() {
+    const server = yield* TestServer
+    return yield* runCli(args, { env: { LLM_BATCH_URL: server.url, ...env }, ...(stdin === undefined ? {} : { stdin }) })
+  })
+
+/** A loopback port nothing listens on. */
+const closedPort = Effect.promise(() =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      server.close(() => resolve(typeof address === "object" && address !== null ? address.port : 0))
+    })
+  })
+)
+
+// Each case starts a Node process (~2 s unloaded, much more when the whole suite runs).
+const timeout = 120_000
+
+describe("llm-batch submit", () => {
+  it.live("--wait on a small job prints every result as NDJSON on stdout, progress on stderr, exit 0", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.script("capital of France", { text: "Paris" })
+      const file = tempFile("chain.jsonl", jsonl([
+        { question: "What is the capital of France?", method: "sequential" },
+        { question: "What is the population of {Q1_result}?", method: "sequential" },
+        { question: "What is 2 + 2?" }
+      ]))
+      const run = yield* cli(["submit", file, "--wait"])
+      expect(run.code, run.stderr).toBe(0)
+      const results = parseResults(run.stdout)
+      expect(results.map((r) => [r.index, r.status]).sort()).toEqual([[1, "success"], [2, "success"], [3, "success"]])
+      expect(upstream.callsFor("population")[0]!.prompt).toBe("What is the population of Paris?")
+      expect(run.stderr).toMatch(/^submitted batch_\w+ \(3 questions\)/)
+      expect(run.stderr).toContain("3 questions: 3 ok, 0 failed")
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
+
+  it.live("--wait exits 1 when a question failed, after printing every result", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("broken", { status: 400 })
+      const run = yield* cli(["submit", "-", "--wait"], {}, jsonl([{ question: "fine" }, { question: "broken" }]))
+      expect(run.code, run.stderr).toBe(1)
+      expect(parseResults(run.stdout).map((r) => [r.index, r.status]).sort()).toEqual([[1, "success"], [2, "error"]])
+      expect(run.stderr).toMatch(/question 2 failed/)
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
+
+  it.live("prints the Job; status, results, jobs and cancel read and change it", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      upstream.always("slow", { delayMs: 30_000 })
+      const file = tempFile("job.json", JSON.stringify({
+        questions: [{ index: 1, question: "quick" }, { index: 2, question: "slow" }],
+        metadata: { run: "cli" }
+      }))
+      const submitted = yield* cli(["submit", file])
+      expect(submitted.code, submitted.stderr).toBe(0)
+      const job = decodeJob(JSON.parse(submitted.stdout))
+      expect(job.metadata).toEqual({ run: "cli" })
+      yield* eventually(() => upstream.callsFor("slow").length === 1)
+
+      const listed = yield* cli(["jobs"])
+      expect(listed.code, listed.stderr).toBe(0)
+      expect((JSON.parse(listed.stdout) as { data: Array<{ id: string }> }).data.map((j) => j.id)).toEqual([job.id])
+
+      const cancelled = yield* cli(["cancel", job.id])
+      expect(cancelled.code, cancelled.stderr).toBe(0)
+      expect(["cancelling", "cancelled"]).toContain(decodeJob(JSON.parse(cancelled.stdout)).status)
+      yield* waitForJob(job.id)
+
+      const status = yield* cli(["status", job.id])
+      expect(status.code, status.stderr).toBe(0)
+      expect(decodeJob(JSON.parse(status.stdout))).toMatchObject({ id: job.id, status: "cancelled" })
+
+      const results = yield* cli(["results", job.id, "--follow"])
+      expect(results.code, results.stderr).toBe(0)
+      const byIndex = new Map(parseResults(results.stdout).map((r) => [r.index, r]))
+      expect(byIndex.get(2)?.error_message).toContain("cancelled")
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
+
+  it.live("refuses a bad file before anything is sent, naming its lines (exit 2)", () =>
+    Effect.gen(function*() {
+      const run = yield* cli(["submit", tempFile("bad.jsonl", `{"question": "ok"}\n{"question": "x", "temprature": 1}\n`)])
+      expect(run.code).toBe(2)
+      expect(run.stderr).toContain("line 2: temprature: unknown field")
+      expect(run.stdout).toBe("")
+      const duplicate = yield* cli(["submit", tempFile("dup.jsonl", `{"question": "a"}\n{"index": 1, "question": "b"}\n`)])
+      expect(duplicate.code).toBe(2)
+      expect(duplicate.stderr).toContain("line 2: index: index 1 is already used by line 1")
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
+})
+
+describe("the job commands' failures", () => {
+  it.live("an unreachable service is one line saying where it looked and what to do, exit 3", () =>
+    Effect.gen(function*() {
+      const url = `http://127.0.0.1:${yield* closedPort}`
+      for (const args of [["jobs"], ["status", "batch_x"], ["submit", "-"]]) {
+        const run = yield* runCli(args, { env: { LLM_BATCH_URL: url }, stdin: `{"question": "q"}\n` })
+        expect(run.code, args.join(" ")).toBe(3)
+        expect(run.stderr, args.join(" ")).toContain(`cannot reach llm-batch at ${url}`)
+        expect(run.stderr, args.join(" ")).toContain("llm-batch serve")
+        expect(run.stderr, args.join(" ")).not.toMatch(/\n\s+at /)
+        expect(run.stdout).toBe("")
+      }
+    }), timeout)
+
+  it.live("an unknown job is exit 2 naming it; a missing or wrong key is exit 2 saying how to pass one", () =>
+    Effect.gen(function*() {
+      const unknown = yield* cli(["status", "batch_nope"], { LLM_BATCH_API_KEY: "the-key" })
+      expect(unknown.code).toBe(2)
+      expect(unknown.stderr).toContain("no batch job batch_nope")
+      const missing = yield* cli(["jobs"])
+      expect(missing.code).toBe(2)
+      expect(missing.stderr).toContain("LLM_BATCH_API_KEY")
+      const wrong = yield* cli(["results", "batch_nope", "--api-key", "wrong"])
+      expect(wrong.code).toBe(2)
+      expect(wrong.stderr).toContain("invalid API key")
+    }).pipe(Effect.provide(TestServer.layer({ API_KEYS: "the-key" }))), timeout)
+})

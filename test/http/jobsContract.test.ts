@@ -1,0 +1,68 @@
+/**
+ * The batch job routes in the served OpenAPI document: each route, its request and answer
+ * schemas (the domain's), the 404 of an unknown job and the bearer scheme.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect, Schema } from "effect"
+import { QuestionItem, ResultItem } from "../../src/domain/Batch.ts"
+import { Job, JobList, JobRequest } from "../../src/domain/Job.ts"
+import { TestServer } from "../support/TestServer.ts"
+
+type JsonObject = { readonly [key: string]: unknown }
+
+const isObject = (value: unknown): value is JsonObject =>
+  typeof value === "object" && value !== null && !Array.isArray(value)
+
+/** Inlines every local `$ref`, so schemas compare by what they say, not by what they are named. */
+const inline = (value: unknown, definitions: JsonObject): unknown => {
+  if (Array.isArray(value)) return value.map((item) => inline(item, definitions))
+  if (!isObject(value)) return value
+  const ref = value["$ref"]
+  if (typeof ref === "string") return inline(definitions[ref.slice(ref.lastIndexOf("/") + 1)], definitions)
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inline(item, definitions)]))
+}
+
+const jsonSchemaOf = (schema: Schema.Top, onExcessProperty: "error" | "ignore" = "error") => {
+  const document = Schema.toJsonSchemaDocument(schema, { onExcessProperty })
+  return inline(document.schema, document.definitions)
+}
+
+const at = (value: unknown, ...path: ReadonlyArray<string>): unknown =>
+  path.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), value)
+
+describe("the batch job routes in /openapi.json", () => {
+  it.live("are all listed, behind the bearer scheme, with a 404 for an unknown job", () =>
+    Effect.gen(function*() {
+      const document = (yield* (yield* TestServer).get("/openapi.json")).body as JsonObject
+      const routes = [
+        ["post", "/batches", ["202", "400", "401", "413", "415", "500"]],
+        ["get", "/batches", ["200", "400", "401", "500"]],
+        ["get", "/batches/{id}", ["200", "400", "401", "404", "500"]],
+        ["get", "/batches/{id}/results", ["200", "400", "401", "404", "500"]],
+        ["post", "/batches/{id}/cancel", ["200", "400", "401", "404", "500"]]
+      ] as const
+      for (const [method, path, statuses] of routes) {
+        const operation = at(document, "paths", path, method)
+        expect(operation, `${method} ${path}`).toBeDefined()
+        expect(Object.keys(at(operation, "responses") as JsonObject).sort(), `${method} ${path}`).toEqual([...statuses])
+        expect(at(operation, "security"), `${method} ${path}`).toEqual([{ bearer: [] }])
+      }
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("declare the domain schemas: JobRequest or JSONL QuestionItems in, Job, JobList and NDJSON ResultItems out", () =>
+    Effect.gen(function*() {
+      const document = (yield* (yield* TestServer).get("/openapi.json")).body as JsonObject
+      const components = at(document, "components", "schemas") as JsonObject
+      const schemaOf = (...path: ReadonlyArray<string>) => inline(at(document, "paths", ...path, "schema"), components)
+      const submit = ["/batches", "post"]
+      expect(schemaOf(...submit, "requestBody", "content", "application/json")).toEqual(jsonSchemaOf(JobRequest))
+      for (const type of ["application/jsonl", "application/x-ndjson"]) {
+        expect(schemaOf(...submit, "requestBody", "content", type), type).toEqual(jsonSchemaOf(QuestionItem))
+      }
+      expect(schemaOf(...submit, "responses", "202", "content", "application/json")).toEqual(jsonSchemaOf(Job))
+      expect(schemaOf("/batches", "get", "responses", "200", "content", "application/json")).toEqual(jsonSchemaOf(JobList))
+      expect(schemaOf("/batches/{id}", "get", "responses", "200", "content", "application/json")).toEqual(jsonSchemaOf(Job))
+      expect(schemaOf("/batches/{id}/results", "get", "responses", "200", "content", "application/x-ndjson"))
+        .toEqual(jsonSchemaOf(ResultItem))
+    }).pipe(Effect.provide(TestServer.layer())))
+})
