@@ -47,4 +47,4 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=20s --retries=3 \
 # Exec form: node is PID 1 and receives SIGTERM itself; the service then stops accepting,
 # finishes in-flight requests and exits 0. The same command as `pnpm start` (checked by the test):
 # a 16 MB young generation keeps peak memory down at no measured cost in throughput.
-CMD ["node", "--max-semi-space-size=16", "dist/main.js"]
+CMD ["node", "--max-semi-space-size=16", "--max-old-space-size=256", "dist/main.js"]
