@@ -8,13 +8,7 @@
 import { Context, type Effect, type Stream } from "effect"
 import type { ResultItem } from "../domain/Batch.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
-import type { Job, JobNotFoundError, JobRequest } from "../domain/Job.ts"
-
-export interface ResultsPage {
-  readonly results: ReadonlyArray<ResultItem>
-  /** Where the next page starts; null once every result of a finished job has been read. */
-  readonly next_offset: number | null
-}
+import type { Job, JobNotFoundError, JobRequest, JobResultsPage } from "../domain/Job.ts"
 
 export interface JobsShape {
   /** Checks the whole job like `/ask` does (MAX_JOB_SIZE instead of MAX_BATCH_SIZE), stores it, then starts it. */
@@ -36,7 +30,7 @@ export interface JobsShape {
     id: string,
     owner: string,
     page: { readonly offset: number; readonly limit: number }
-  ) => Effect.Effect<ResultsPage, JobNotFoundError>
+  ) => Effect.Effect<JobResultsPage, JobNotFoundError>
   /** Unfinished questions are not sent (or are interrupted) and end as errors `cancelled`. */
   readonly cancel: (id: string, owner: string) => Effect.Effect<Job, JobNotFoundError>
 }
