@@ -9,7 +9,7 @@ import type { Job } from "../domain/Job.ts"
 import { ItemsFailedError } from "./errors.ts"
 import { describeForInput, parseJobInput, readInputText, writeTo } from "./input.ts"
 import { makeProgress } from "./progress.ts"
-import { type Client, explain, makeClient, type ServiceOptions } from "./service.ts"
+import { type CallError, type Client, explain, makeClient, type ServiceOptions } from "./service.ts"
 
 const output = Effect.fnUntraced(function*() {
   const stdio = yield* Stdio.Stdio
@@ -62,11 +62,22 @@ export const submit = Effect.fnUntraced(function*(options: {
   yield* print(json(job))
 })
 
-export const status = Effect.fnUntraced(function*(options: { readonly id: string; readonly service: ServiceOptions }) {
-  const client = yield* makeClient(options.service)
-  const { print } = yield* output()
-  yield* print(json(yield* client.getJob({ params: { id: options.id } })))
-}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
+/** One call of the service whose answer is printed as JSON: status, cancel, jobs. */
+const printAnswer = <A, E extends CallError, R>(service: ServiceOptions, call: (client: Client) => Effect.Effect<A, E, R>) =>
+  Effect.gen(function*() {
+    const client = yield* makeClient(service)
+    const { print } = yield* output()
+    yield* print(json(yield* call(client)))
+  }).pipe(Effect.mapError(explain(service.url)))
+
+export const status = (options: { readonly id: string; readonly service: ServiceOptions }) =>
+  printAnswer(options.service, (client) => client.getJob({ params: { id: options.id } }))
+
+export const cancel = (options: { readonly id: string; readonly service: ServiceOptions }) =>
+  printAnswer(options.service, (client) => client.cancelJob({ params: { id: options.id } }))
+
+export const list = (options: { readonly limit: number; readonly service: ServiceOptions }) =>
+  printAnswer(options.service, (client) => client.listJobs({ query: { limit: options.limit } }))
 
 export const results = Effect.fnUntraced(function*(options: {
   readonly id: string
@@ -79,14 +90,3 @@ export const results = Effect.fnUntraced(function*(options: {
   yield* Stream.runForEach(stream, (result) => print(line(result)))
 }, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
 
-export const cancel = Effect.fnUntraced(function*(options: { readonly id: string; readonly service: ServiceOptions }) {
-  const client = yield* makeClient(options.service)
-  const { print } = yield* output()
-  yield* print(json(yield* client.cancelJob({ params: { id: options.id } })))
-}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
-
-export const list = Effect.fnUntraced(function*(options: { readonly limit: number; readonly service: ServiceOptions }) {
-  const client = yield* makeClient(options.service)
-  const { print } = yield* output()
-  yield* print(json(yield* client.listJobs({ query: { limit: options.limit } })))
-}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))

@@ -46,11 +46,6 @@ export type CallError =
   | HttpClientError.HttpClientError
   | Schema.SchemaError
 
-const causeText = (cause: unknown): string =>
-  cause instanceof Error
-    ? cause.cause instanceof Error ? `${cause.message}: ${cause.cause.message}` : cause.message
-    : String(cause)
-
 /** Why the transport failed, as the user can act on it (e.g. "fetch failed: connect ECONNREFUSED …"). */
 const transportCause = (cause: unknown): string =>
   cause instanceof Error
