@@ -19,10 +19,12 @@ export interface PlannedItem {
   readonly check: AnswerCheck
 }
 
-export type PlanLimits = Pick<
-  AppConfigShape,
-  "maxBatchSize" | "maxQuestionChars" | "maxTokensLimit" | "apiBaseOverride" | "allowedApiBases"
->
+export type PlanLimits =
+  & Pick<AppConfigShape, "maxBatchSize" | "maxQuestionChars" | "maxTokensLimit" | "apiBaseOverride" | "allowedApiBases">
+  & {
+    /** The setting `maxBatchSize` comes from, named when it is exceeded (default MAX_BATCH_SIZE; jobs: MAX_JOB_SIZE). */
+    readonly maxBatchSizeSetting?: string
+  }
 
 export const planBatch = Effect.fnUntraced(function*(
   request: BatchRequest,
@@ -33,7 +35,8 @@ export const planBatch = Effect.fnUntraced(function*(
   if (questions.length === 0) return yield* fail("questions: the batch has no questions")
   if (questions.length > limits.maxBatchSize) {
     return yield* fail(
-      `questions: ${questions.length} questions exceed the limit of ${limits.maxBatchSize} (MAX_BATCH_SIZE)`
+      `questions: ${questions.length} questions exceed the limit of ${limits.maxBatchSize} ` +
+        `(${limits.maxBatchSizeSetting ?? "MAX_BATCH_SIZE"})`
     )
   }
 

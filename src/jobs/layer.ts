@@ -8,7 +8,6 @@ import { Cause, Duration, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { type PlanLimits, planBatch } from "../batch/plan.ts"
 import { AppConfig } from "../config/AppConfig.ts"
-import { InvalidBatchError } from "../domain/Errors.ts"
 import { finishedStatuses, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
 import { workflowEngineLayer } from "./cluster.ts"
@@ -39,19 +38,13 @@ const makeJobs = Effect.gen(function*() {
   const startJob = (jobId: string) =>
     JobWorkflow.execute({ jobId }, { discard: true }).pipe(Effect.provide(context), Effect.asVoid)
 
-  const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize }
+  const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize, maxBatchSizeSetting: "MAX_JOB_SIZE" }
   const find = (id: string, owner: string) =>
     orStoreDefect(store.find(id, owner)).pipe(
       Effect.flatMap((job) => job === undefined ? Effect.fail(new JobNotFoundError({ id })) : Effect.succeed(job))
     )
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
-    const count = request.questions.length
-    if (count > config.jobs.maxJobSize) {
-      return yield* new InvalidBatchError({
-        message: `questions: ${count} questions exceed the limit of ${config.jobs.maxJobSize} (MAX_JOB_SIZE)`
-      })
-    }
     const plan = yield* planBatch({ questions: request.questions }, limits)
     const { chunkDependencies, chunkOf } = chunkPlan(plan, config.jobs.chunkSize)
     const id = `batch_${randomUUID().replaceAll("-", "")}`
