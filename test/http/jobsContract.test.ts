@@ -3,29 +3,11 @@
  * schemas (the domain's), the 404 of an unknown job and the bearer scheme.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { QuestionItem, ResultItem } from "../../src/domain/Batch.ts"
 import { Job, JobList, JobRequest } from "../../src/domain/Job.ts"
+import { inline, isObject, type JsonObject, jsonSchemaOf } from "../support/jsonSchema.ts"
 import { TestServer } from "../support/TestServer.ts"
-
-type JsonObject = { readonly [key: string]: unknown }
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/** Inlines every local `$ref`, so schemas compare by what they say, not by what they are named. */
-const inline = (value: unknown, definitions: JsonObject): unknown => {
-  if (Array.isArray(value)) return value.map((item) => inline(item, definitions))
-  if (!isObject(value)) return value
-  const ref = value["$ref"]
-  if (typeof ref === "string") return inline(definitions[ref.slice(ref.lastIndexOf("/") + 1)], definitions)
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inline(item, definitions)]))
-}
-
-const jsonSchemaOf = (schema: Schema.Top, onExcessProperty: "error" | "ignore" = "error") => {
-  const document = Schema.toJsonSchemaDocument(schema, { onExcessProperty })
-  return inline(document.schema, document.definitions)
-}
 
 const at = (value: unknown, ...path: ReadonlyArray<string>): unknown =>
   path.reduce<unknown>((node, key) => (isObject(node) ? node[key] : undefined), value)

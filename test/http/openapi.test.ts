@@ -4,33 +4,11 @@
  */
 import { Validator } from "@seriousme/openapi-schema-validator"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Schema } from "effect"
+import { Effect } from "effect"
 import { BatchRequest, ResultItem } from "../../src/domain/Batch.ts"
 import { ErrorBody } from "../../src/domain/Http.ts"
+import { inline, type JsonObject, jsonSchemaOf } from "../support/jsonSchema.ts"
 import { TestServer } from "../support/TestServer.ts"
-
-type JsonObject = { readonly [key: string]: unknown }
-
-const isObject = (value: unknown): value is JsonObject =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
-/**
- * Inlines every local `$ref` (`#/components/schemas/X`, `#/$defs/X`) so two documents that name
- * their shared parts differently compare by what they say. The schemas here are not recursive.
- */
-const inline = (value: unknown, definitions: JsonObject): unknown => {
-  if (Array.isArray(value)) return value.map((item) => inline(item, definitions))
-  if (!isObject(value)) return value
-  const ref = value["$ref"]
-  if (typeof ref === "string") return inline(definitions[ref.slice(ref.lastIndexOf("/") + 1)], definitions)
-  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inline(item, definitions)]))
-}
-
-/** The JSON Schema of a domain Schema, as our decoders apply it: unknown fields are refused. */
-const jsonSchemaOf = (schema: Schema.Top) => {
-  const document = Schema.toJsonSchemaDocument(schema, { onExcessProperty: "error" })
-  return inline(document.schema, document.definitions)
-}
 
 const openApi = Effect.gen(function*() {
   const answer = yield* (yield* TestServer).get("/openapi.json")
