@@ -7,6 +7,7 @@ import { Cause, Effect, Layer, References } from "effect"
 import { Cache } from "./cache/Cache.ts"
 import * as CachedLlmClient from "./cache/CachedLlmClient.ts"
 import { AppConfig } from "./config/AppConfig.ts"
+import { RateLimits } from "./gateway/rateLimits.ts"
 import { Jobs } from "./jobs/Jobs.ts"
 import { LlmClient } from "./llm/LlmClient.ts"
 
@@ -16,8 +17,14 @@ export const LogLevelLayer = Layer.unwrap(Effect.gen(function*() {
   return Layer.succeed(References.MinimumLogLevel, config.logLevel)
 }))
 
-/** The cache wraps the provider client, so every caller of `LlmClient` goes through it. */
-const CachedLlmClientLayer = CachedLlmClient.layer.pipe(Layer.provide(LlmClient.layer))
+/**
+ * The cache wraps the provider client, so every caller of `LlmClient` goes through it (a cache hit
+ * spends no rate limit); the client waits for RATE_LIMITS before each upstream attempt.
+ */
+const CachedLlmClientLayer = CachedLlmClient.layer.pipe(
+  Layer.provide(LlmClient.layer),
+  Layer.provide(RateLimits.layer)
+)
 
 export const ServicesLayer = CachedLlmClientLayer.pipe(
   Layer.provideMerge(Cache.layer),

@@ -14,7 +14,8 @@ import { cliPath, repoRoot } from "./support/Cli.ts"
 const src = join(repoRoot, "src")
 
 /**
- * Low → high. `validation` sits beside `cache`: it reads the LLM request types and the engine
+ * Low → high. `gateway` (rate limits, fallbacks, prices) sits beside `llm`, which calls it.
+ * `validation` sits beside `cache`: it reads the LLM request types and the engine
  * calls it. `jobs`, the durable runner of the same engine, sits beside `batch`. `services.ts` wires
  * config, llm, cache and jobs into layers for every surface; `app.ts` is the HTTP server over them
  * and `launch.ts` how a server runs and ends; the CLI (`serve` launches `app.ts`) and the entry
@@ -23,7 +24,7 @@ const src = join(repoRoot, "src")
 const layers: ReadonlyArray<ReadonlyArray<string>> = [
   ["domain"],
   ["config"],
-  ["llm"],
+  ["llm", "gateway"],
   ["cache", "validation"],
   ["batch", "jobs"],
   ["services.ts"],

@@ -5,6 +5,7 @@
  */
 import { Duration, Effect, Exit, FiberSet, Option, Redacted, Request, RequestResolver, Schema } from "effect"
 import { Redis } from "ioredis"
+import { describeRedisTarget } from "../config/redisTarget.ts"
 import type { Completion } from "../llm/types.ts"
 import type { CacheHealth, CacheShape } from "./Cache.ts"
 import { type CacheKey, decodeCompletion, encodeCompletion } from "./key.ts"
@@ -24,13 +25,7 @@ export class CacheUnavailable extends Schema.TaggedError<CacheUnavailable>()("Ca
   message: Schema.String
 }) {}
 
-/** `redis://host:port/db` without credentials: safe to log and to show in `/health`. */
-export const describeRedisTarget = (url: string): string => {
-  if (!URL.canParse(url)) return "redis (unparseable REDIS_URL)"
-  const parsed = new URL(url)
-  const db = parsed.pathname.replace(/^\//, "") || "0"
-  return `${parsed.protocol}//${parsed.hostname}:${parsed.port || "6379"}/${db}`
-}
+export { describeRedisTarget }
 
 const messageOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
 

@@ -4,6 +4,8 @@
  */
 import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
 import { type ProviderName, providerNames, providers } from "../domain/providers.ts"
+import { type RateLimitRule, rateLimitsConfig } from "./rateLimits.ts"
+import { fallbacksSetting, type ModelPrice, modelPricesSetting } from "./gateway.ts"
 
 export interface ProviderSettings {
   readonly baseUrl: string
@@ -54,6 +56,12 @@ export interface AppConfigShape {
   readonly cache: CacheSettings
   readonly jobs: JobSettings
   readonly providers: Readonly<Record<ProviderName, ProviderSettings>>
+  /** RATE_LIMITS: per model glob, shared through Redis when REDIS_URL is set (src/gateway/rateLimits.ts). */
+  readonly rateLimits: ReadonlyArray<RateLimitRule>
+  /** FALLBACKS: the models tried after each `provider/model` fails (a question's `fallbacks` replaces them). */
+  readonly fallbacks: ReadonlyMap<string, ReadonlyArray<string>>
+  /** MODEL_PRICES: USD per million tokens by `provider/model`, over the price table. */
+  readonly modelPrices: ReadonlyMap<string, ModelPrice>
 }
 
 export type ApiBaseOverride = "public" | "deny" | "any"
@@ -87,6 +95,9 @@ export interface JobSettings {
   readonly chunkConcurrency: number
   /** How often the cluster looks for work in storage that was not delivered to it directly. */
   readonly pollIntervalMs: number
+  /** With PostgreSQL: the address other replicas reach this runner at (RUNNER_HOST, RUNNER_PORT). */
+  readonly runnerHost: string
+  readonly runnerPort: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -158,7 +169,12 @@ const jobSettings: Config.Config<JobSettings> = Config.all({
   ),
   chunkSize: positiveInt("JOB_CHUNK_SIZE", 500),
   chunkConcurrency: positiveInt("JOB_CHUNK_CONCURRENCY", 2),
-  pollIntervalMs: positiveInt("JOB_POLL_INTERVAL_MS", 1000)
+  pollIntervalMs: positiveInt("JOB_POLL_INTERVAL_MS", 1000),
+  // Not HOST/PORT: those are the HTTP server's.
+  runnerHost: Config.NonEmptyString("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
+  runnerPort: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })), "RUNNER_PORT").pipe(
+    Config.withDefault(34431)
+  )
 })
 
 /** A quarter of the slots stays free for other batches unless BATCH_CONCURRENCY says otherwise. */
@@ -211,6 +227,9 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   ),
   cache: cacheSettings,
   jobs: jobSettings,
+  rateLimits: rateLimitsConfig,
+  fallbacks: fallbacksSetting,
+  modelPrices: modelPricesSetting,
   providers: Config.all(
     Object.fromEntries(providerNames.map((name) => [name, providerSettings(name)])) as {
       [K in ProviderName]: Config.Config<ProviderSettings>

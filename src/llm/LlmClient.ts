@@ -1,20 +1,21 @@
 /**
- * The one door to every provider: `complete` routes a request to the right SDK, bounds calls in
- * flight process-wide (shared fairly between batches), times out each attempt and retries
- * transient failures.
+ * The one door to every provider: `complete` routes a request to the right SDK, waits for the
+ * model's rate limits (RATE_LIMITS), bounds calls in flight process-wide (shared fairly between
+ * batches), times out each attempt and retries transient failures.
  */
 import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import { redactSecretValues, scrubSecrets, secretValues } from "../config/secrets.ts"
 import { type LlmError, MissingApiKeyError, UpstreamError } from "../domain/Errors.ts"
-import { providers } from "../domain/providers.ts"
+import { modelId, providers } from "../domain/providers.ts"
+import { type CallOutcome, estimatePromptTokens, RateLimits } from "../gateway/rateLimits.ts"
 import { internalHost } from "./addressGuard.ts"
 import { makeAnthropic } from "./Anthropic.ts"
 import { CurrentCall } from "./callAccount.ts"
 import type { LlmScript } from "./LlmScript.ts"
 import { makeOpenAiCompatible } from "./OpenAiCompatible.ts"
 import { baseUrlFor } from "./providers.ts"
-import { transportSchedule } from "./retry.ts"
+import { retryAfterCapMs, transportSchedule } from "./retry.ts"
 import { FairSlots } from "./slots.ts"
 import type { CallResult, Completion, CompletionRequest, Target } from "./types.ts"
 
@@ -25,6 +26,7 @@ export class LlmClient extends Context.Service<LlmClient, {
     LlmClient,
     Effect.gen(function*() {
       const config = yield* AppConfig
+      const limits = yield* RateLimits
       // LLM_CONCURRENCY slots, shared fairly between batches, each capped at BATCH_CONCURRENCY.
       const slots = new FairSlots(config.llmConcurrency, config.batchConcurrency)
       const secrets = secretValues(config)
@@ -42,17 +44,26 @@ export class LlmClient extends Context.Service<LlmClient, {
         const call = protocols[providers[request.model.provider].protocol]
         const account = yield* CurrentCall
         let attempts = 0
+        const limited = {
+          model: modelId(request.model),
+          promptTokens: estimatePromptTokens(request.messages.map((message) => message.content)),
+          maxTokens: request.maxTokens
+        }
         // Each attempt is bounded by the SDK's own timeout (LLM_TIMEOUT_MS, `target.timeoutMs`),
         // which covers the whole response; a second timer here would only cost time.
-        // A slot per attempt: backoff sleeps do not hold one.
-        const attempt = slots.withPermit(
-          account.batch,
-          Effect.suspend(() => {
-            attempts += 1
-            account.attempts += 1
-            return call(request, target)
-          })
-        )
+        // A slot per attempt: backoff sleeps do not hold one, nor do rate-limit waits (taken first).
+        const attempt = Effect.flatMap(limits.acquire(limited), (permit) =>
+          slots.withPermit(
+            account.batch,
+            Effect.suspend(() => {
+              attempts += 1
+              account.attempts += 1
+              return call(request, target)
+            })
+          ).pipe(
+            Effect.tap((completion) => permit.settle(answered(completion))),
+            Effect.tapError((error) => permit.settle(failed(error)))
+          ))
         return yield* attempt.pipe(
           Effect.retry(schedule),
           Effect.map((completion): CallResult => ({ completion: scrubbedCompletion(completion, secrets), attempts })),
@@ -66,10 +77,26 @@ export class LlmClient extends Context.Service<LlmClient, {
 
   /**
    * Answers from a script, in memory (src/llm/LlmScript.ts): engine tests run under `TestClock`
-   * with no socket, and read back what was sent. It takes no upstream slots and makes no retries.
+   * with no socket, and read back what was sent. It takes no upstream slots, makes no retries and
+   * knows no rate limits.
    */
   static readonly layerTest = (script: LlmScript) => Layer.succeed(LlmClient, LlmClient.of({ complete: script.complete }))
 }
+
+const answered = (completion: Completion): CallOutcome => ({
+  _tag: "Answered",
+  usedTokens: completion.usage === null ? undefined : completion.usage.prompt_tokens + completion.usage.completion_tokens
+})
+
+/** A 429's Retry-After pauses the model for every caller, up to the wait the transport retry accepts. */
+const failed = (error: LlmError): CallOutcome =>
+  error._tag === "UpstreamError"
+    ? {
+      _tag: "Failed",
+      status: error.status,
+      retryAfterMs: error.retryAfterMs === undefined ? undefined : Math.min(error.retryAfterMs, retryAfterCapMs)
+    }
+    : { _tag: "Failed", status: undefined, retryAfterMs: undefined }
 
 /** A model or a proxy may echo a key: the answer (and so the cache) never holds a configured secret. */
 const scrubbedCompletion = (completion: Completion, secrets: ReadonlyArray<string>): Completion => {

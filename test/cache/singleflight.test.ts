@@ -7,6 +7,7 @@ import { ConfigProvider, Effect, Fiber, Layer } from "effect"
 import { Cache } from "../../src/cache/Cache.ts"
 import * as CachedLlmClient from "../../src/cache/CachedLlmClient.ts"
 import { AppConfig } from "../../src/config/AppConfig.ts"
+import { RateLimits } from "../../src/gateway/rateLimits.ts"
 import { LlmClient } from "../../src/llm/LlmClient.ts"
 import type { CompletionRequest } from "../../src/llm/types.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
@@ -16,6 +17,7 @@ const clientLayer = Layer.unwrap(Effect.gen(function*() {
   const upstream = yield* FakeUpstream
   return CachedLlmClient.layer.pipe(
     Layer.provide(LlmClient.layer),
+    Layer.provide(RateLimits.layer),
     Layer.provide(Cache.layerMemory),
     Layer.provide(AppConfig.layer),
     Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: fakeEnvironment(upstream.url) })))

@@ -46,6 +46,8 @@ export interface ReceivedRequest {
   readonly prompt: string
   /** Every message's text, system prompt first. */
   readonly allText: string
+  /** `Date.now()` when the request's body had arrived (rate-limit tests count calls over time). */
+  readonly receivedAt: number
 }
 
 interface Rule {
@@ -108,7 +110,7 @@ export class FakeUpstreamState {
     const prompt = messageText(userMessages.at(-1)?.content)
     const system = typeof body.system === "string" ? body.system : ""
     const allText = [system, ...messages.map((m: { content?: unknown }) => messageText(m.content))].join("\n")
-    this.requests.push({ protocol, path, headers: req.headers, body, prompt, allText })
+    this.requests.push({ protocol, path, headers: req.headers, body, prompt, allText, receivedAt: Date.now() })
 
     const step = this.nextStep(prompt)
     res.once("close", () => {
