@@ -1,13 +1,14 @@
 /**
  * Asks the model one question and turns its completion into a result value: the question's
  * `AnswerCheck` says how to ask and what a valid answer is, the repair loop re-asks until it is,
- * and every call's attempts and usage are summed into the answer.
+ * and every call's attempts, usage and cost are summed into the question's tally.
  */
 import { Effect } from "effect"
 import type { Json } from "effect/Schema"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { Usage } from "../domain/Batch.ts"
-import { AnswerValidationError, type LlmError, UpstreamError } from "../domain/Errors.ts"
+import { AnswerValidationError, type LlmError } from "../domain/Errors.ts"
+import { addCost, pricesWith } from "../gateway/prices.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
 import { rejectsLogprobs, rejectsResponseFormat } from "../llm/refusals.ts"
 import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../llm/types.ts"
@@ -17,17 +18,25 @@ import type { AnswerCheck } from "../validation/strategies.ts"
 export interface Answer {
   readonly result: Json
   readonly confidence: number | null
-  /** Repair prompts sent. */
-  readonly retryCount: number
-  /** Upstream calls made, repairs and transport retries included. */
-  readonly attempts: number
-  /** Summed over every call. */
-  readonly usage: Usage | null
-  /** Every call behind this answer was answered by the cache. */
-  readonly cached: boolean
   /** Why the last answer ended, as the provider said it. */
   readonly finishReason: string | null
 }
+
+/** What a question has spent so far, over every call of every model it tried; kept when it fails. */
+export interface Tally {
+  /** Upstream calls made, repairs, refused parameters and transport retries included. */
+  attempts: number
+  /** Summed over every call. */
+  usage: Usage | null
+  /** USD over every call, each at its model's price; null once one call's price or usage is unknown. */
+  costUsd: number | null
+  /** Repair prompts sent. */
+  repairs: number
+  /** Every call that answered came from the cache (a cached answer made no call: it costs 0). */
+  cached: boolean
+}
+
+export const emptyTally = (): Tally => ({ attempts: 0, usage: null, costUsd: 0, repairs: 0, cached: true })
 
 /** The optional request parameters a provider may refuse; each one refused is left out from then on. */
 type Refusable = Pick<CompletionRequest, "responseFormat" | "logprobs">
@@ -53,27 +62,19 @@ const addUsage = (total: Usage | null, more: Usage | null): Usage | null =>
       completion_tokens: total.completion_tokens + more.completion_tokens
     }
 
-/** The same error, counting the calls this question made before it too. */
-const withEarlierAttempts = (error: LlmError, earlier: number): LlmError =>
-  error._tag !== "UpstreamError" || earlier === 0 ? error : new UpstreamError({
-    provider: error.provider,
-    message: error.message,
-    retryable: error.retryable,
-    attempts: earlier + error.attempts,
-    ...(error.status === undefined ? {} : { status: error.status }),
-    ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs })
-  })
-
+/**
+ * Asks `request.model`, repairing as the check says; every call is added to `tally` as it ends,
+ * so a question that fails (or falls back to another model) still counts what it spent.
+ */
 export const answerQuestion = Effect.fnUntraced(function*(
   request: CompletionRequest,
   check: AnswerCheck,
-  maxRepairs: number
+  maxRepairs: number,
+  tally: Tally
 ): Effect.fn.Return<Answer, LlmError | AnswerValidationError, AppConfig | LlmClient> {
   const llm = yield* LlmClient
   const config = yield* AppConfig
-  let attempts = 0
-  let usage: Usage | null = null
-  let cached = true
+  const prices = yield* pricesWith(config.modelPrices)
   // A refused parameter is dropped for the rest of the question: the instructions in the system
   // prompt carry the schema on their own, and the answer only loses its confidence.
   // `logprobs` stays out of the request unless turned off, so default cache keys do not change.
@@ -81,15 +82,18 @@ export const answerQuestion = Effect.fnUntraced(function*(
     responseFormat: check.responseFormat,
     ...(config.llmLogprobs ? {} : { logprobs: false })
   }
+  const failedCalls = (error: LlmError) => {
+    tally.attempts += error._tag === "UpstreamError" ? error.attempts : 0
+  }
 
   // The same call again without what the provider refused: not a repair (retry_count stays),
   // but its attempts count.
   const complete = (messages: ReadonlyArray<ChatMessage>): Effect.Effect<CallResult, LlmError> =>
     Effect.suspend(() => llm.complete({ ...request, ...refusable, messages })).pipe(
       Effect.catch((error) => {
+        failedCalls(error)
         const accepted = withoutRefused(refusable, error)
         if (accepted === undefined) return Effect.fail(error)
-        attempts += error._tag === "UpstreamError" ? error.attempts : 0
         refusable = accepted
         return complete(messages)
       })
@@ -97,11 +101,15 @@ export const answerQuestion = Effect.fnUntraced(function*(
 
   const ask = (messages: ReadonlyArray<ChatMessage>): Effect.Effect<Completion, LlmError> =>
     complete(messages).pipe(
-      Effect.mapError((error) => withEarlierAttempts(error, attempts)),
       Effect.map((call) => {
-        attempts += call.attempts
-        usage = addUsage(usage, call.completion.usage)
-        cached &&= call.cached === true
+        const usage = call.completion.usage
+        tally.attempts += call.attempts
+        tally.usage = addUsage(tally.usage, usage)
+        tally.cached &&= call.cached === true
+        // A failed call is not billed; an answer whose usage is not reported has an unknown cost.
+        if (call.cached !== true) {
+          tally.costUsd = addCost(tally.costUsd, usage === null ? null : prices.callCost(request.model, usage))
+        }
         return call.completion
       })
     )
@@ -112,6 +120,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
     maxRepairs,
     ask
   )
+  tally.repairs += outcome.repairs
   if (outcome._tag === "Invalid") {
     // A cut-off answer rarely validates, and asking again does not help: say what does.
     const truncated = outcome.finishReason !== null && cutOff.has(outcome.finishReason)
@@ -121,20 +130,12 @@ export const answerQuestion = Effect.fnUntraced(function*(
       message: `no valid answer after ${outcome.repairs} repair ${outcome.repairs === 1 ? "retry" : "retries"} ` +
         `(max_validation_retries): ${outcome.error}${truncated}; the model's last answer is in last_response`,
       lastResponse: outcome.lastResponse,
-      finishReason: outcome.finishReason,
-      repairs: outcome.repairs,
-      attempts,
-      usage,
-      cached
+      finishReason: outcome.finishReason
     })
   }
   return {
     result: outcome.value,
     confidence: outcome.completion.confidence,
-    retryCount: outcome.repairs,
-    attempts,
-    usage,
-    cached,
     finishReason: outcome.completion.finishReason
   }
 })

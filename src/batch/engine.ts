@@ -3,24 +3,18 @@
  * earlier answers substituted into its prompt; dependents of a failed item are not sent. The batch
  * deadline (BATCH_TIMEOUT_MS) and a shutdown's grace period end the items still running as errors.
  */
-import { Deferred, Duration, Effect, Exit } from "effect"
+import { Deferred, Duration, Effect, Exit, Semaphore } from "effect"
 import { AppConfig } from "../config/AppConfig.ts"
-import type { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
-import {
-  type AnswerValidationError,
-  type InvalidBatchError,
-  type LlmError,
-  UnknownProviderError
-} from "../domain/Errors.ts"
+import type { BatchRequest, BatchResponse, BatchSummary, ResultItem, Usage } from "../domain/Batch.ts"
+import type { InvalidBatchError } from "../domain/Errors.ts"
+import { modelChain } from "../gateway/fallbacks.ts"
+import { addCost } from "../gateway/prices.ts"
 import { type CallAccount, CurrentCall } from "../llm/callAccount.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
-import { modelId, resolveModel } from "../domain/providers.ts"
 import type { SlotClaim } from "../llm/slots.ts"
-import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
-import type { AnswerCheck } from "../validation/strategies.ts"
-import { answerQuestion } from "./answer.ts"
+import { emptyTally, type Tally } from "./answer.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
-import { substitute } from "./placeholders.ts"
+import { type Budget, errorResult, runQuestion } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
 
 export interface RunOptions {
@@ -43,6 +37,10 @@ export interface RunOptions {
   readonly settled?: ReadonlyMap<number, ResultItem> | undefined
   /** `false`: no BATCH_TIMEOUT_MS deadline (a job runs as long as it takes). */
   readonly deadline?: false | undefined
+  /** The request's `max_cost_usd`: once the run's cost reaches it, no new question is sent. */
+  readonly maxCostUsd?: number | undefined
+  /** USD spent against `maxCostUsd` before this run (a job's earlier chunks, its work before a restart). */
+  readonly spentUsd?: number | undefined
 }
 
 /** Plans a batch and runs it: for surfaces that have no use for the plan before the run. */
@@ -51,7 +49,8 @@ export const runBatch = Effect.fnUntraced(function*(
   options: RunOptions = {}
 ): Effect.fn.Return<BatchResponse, InvalidBatchError, AppConfig | LlmClient> {
   const config = yield* AppConfig
-  return yield* runPlan(yield* planBatch(request, config), options)
+  const plan = yield* planBatch(request, config)
+  return yield* runPlan(plan, { maxCostUsd: request.max_cost_usd, ...options })
 })
 
 /**
@@ -77,6 +76,16 @@ export const runPlan = Effect.fnUntraced(function*(
   // The batch's claim on upstream slots, and each started item's attempts (by plan position).
   const batch = options.claim ?? { caller: options.caller ?? "", alone: options.alone }
   const accounts: Array<CallAccount | undefined> = []
+  const tallies: Array<Tally | undefined> = []
+  const budget: Budget | undefined = options.maxCostUsd === undefined
+    ? undefined
+    : { limit: options.maxCostUsd, spent: options.spentUsd ?? 0 }
+  // With a budget, a question is checked against it when it may be sent at once: no more questions
+  // start than the batch may have calls in flight, so the rest wait here rather than in LlmClient's
+  // queue, where they would all have passed the check already.
+  const gate = budget === undefined
+    ? undefined
+    : yield* Semaphore.make(options.alone === true ? config.llmConcurrency : config.batchConcurrency)
 
   // Reported before dependents are released, so a failure streams before the items it skips; in
   // one step, so the deadline cannot report an item twice.
@@ -99,25 +108,44 @@ export const runPlan = Effect.fnUntraced(function*(
         return yield* report(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0))
       }
       const account: CallAccount = { batch, attempts: 0 }
+      const tally = emptyTally()
       accounts[position] = account
-      const result = yield* runItem(
+      tallies[position] = tally
+      const run = runQuestion(
         planned.item,
-        requestedModel,
+        modelChain(planned.item, config.defaultModel, config.fallbacks),
         new Map(dependencies.map((d) => [d.index, d.result])),
         config.maxQuestionChars,
         planned.check,
-        planned.item.max_validation_retries ?? config.validationMaxRetries
-      ).pipe(Effect.provideService(CurrentCall, account))
-      yield* report(result)
+        planned.item.max_validation_retries ?? config.validationMaxRetries,
+        tally,
+        budget
+      ).pipe(
+        Effect.provideService(CurrentCall, account),
+        // Charged before the gate lets the next question check the budget.
+        Effect.map((result) => {
+          if (budget !== undefined) budget.spent += result.cost_usd ?? 0
+          return result
+        })
+      )
+      yield* report(yield* gate === undefined ? run : gate.withPermit(run))
     })
-  const interrupted = (planned: PlannedItem, position: number, reason: string) =>
-    errorResult(
+  const interrupted = (planned: PlannedItem, position: number, reason: string): ResultItem => {
+    const result = errorResult(
       planned.item.index,
       planned.item.model ?? config.defaultModel,
       reason,
       accounts[position]?.attempts ?? 0,
       performance.now() - started
     )
+    const tally = tallies[position]
+    // A call cut short may still be billed: the cost is known only when every call had ended.
+    return tally === undefined ? result : {
+      ...result,
+      usage: tally.usage,
+      cost_usd: tally.attempts === result.attempts ? tally.costUsd : null
+    }
+  }
 
   // One deadline for the whole batch, not a timer per item (that cost as much CPU as the rest of
   // the engine), raced by the end of a shutdown's grace period when the server has one: whichever
@@ -136,75 +164,23 @@ export const runPlan = Effect.fnUntraced(function*(
       ? Deferred.await(outcome)
       : report(interrupted(planned, position, stopped ?? deadlineMessage(config.batchTimeoutMs)))
   })
-  return { results: results.toSorted((a, b) => a.index - b.index) }
+  const sorted = results.toSorted((a, b) => a.index - b.index)
+  return { results: sorted, summary: summarize(sorted) }
 })
 
-const runItem = Effect.fnUntraced(function*(
-  item: QuestionItem,
-  requestedModel: string,
-  dependencyResults: ReadonlyMap<number, unknown>,
-  maxPromptChars: number,
-  check: AnswerCheck,
-  maxRepairs: number
-): Effect.fn.Return<ResultItem, never, AppConfig | LlmClient> {
-  const started = performance.now()
-  const elapsed = () => performance.now() - started
-  const model = resolveModel(requestedModel)
-  if (model instanceof UnknownProviderError) {
-    return errorResult(item.index, requestedModel, model.message, 0, elapsed())
+/** The batch's totals: a cost with one unknown part is unknown. */
+export const summarize = (results: ReadonlyArray<ResultItem>): BatchSummary => {
+  let succeeded = 0
+  let costUsd: number | null = 0
+  const usage = { prompt_tokens: 0, completion_tokens: 0 } satisfies Usage
+  for (const result of results) {
+    if (result.status === "success") succeeded += 1
+    usage.prompt_tokens += result.usage?.prompt_tokens ?? 0
+    usage.completion_tokens += result.usage?.completion_tokens ?? 0
+    costUsd = addCost(costUsd, result.cost_usd)
   }
-  const prompt = substitute(item.question, dependencyResults, maxPromptChars)
-  if (prompt._tag === "Error") return errorResult(item.index, modelId(model), prompt.message, 0, elapsed())
-
-  const messages: Array<ChatMessage> = []
-  if (item.system) messages.push({ role: "system", content: item.system })
-  messages.push({ role: "user", content: prompt.text })
-  const request: CompletionRequest = {
-    model,
-    messages,
-    temperature: item.temperature,
-    maxTokens: item.max_tokens,
-    topP: item.top_p ?? undefined,
-    stop: item.stop === null || item.stop === undefined
-      ? undefined
-      : typeof item.stop === "string"
-      ? [item.stop]
-      : item.stop,
-    seed: item.seed ?? undefined,
-    apiBase: item.api_base ?? undefined,
-    cache: item.cache
-  }
-  return yield* answerQuestion(request, check, maxRepairs).pipe(
-    Effect.map((answer): ResultItem => ({
-      index: item.index,
-      status: "success",
-      result: answer.result,
-      error_message: null,
-      confidence: answer.confidence,
-      retry_count: answer.retryCount,
-      model: modelId(model),
-      cached: answer.cached,
-      attempts: answer.attempts,
-      latency_ms: elapsed(),
-      usage: answer.usage,
-      finish_reason: answer.finishReason
-    })),
-    Effect.catch((error: LlmError | AnswerValidationError) =>
-      Effect.succeed(
-        error._tag === "AnswerValidationError"
-          ? {
-            ...errorResult(item.index, modelId(model), error.message, error.attempts, elapsed()),
-            retry_count: error.repairs,
-            cached: error.cached,
-            usage: error.usage,
-            finish_reason: error.finishReason,
-            last_response: error.lastResponse
-          }
-          : errorResult(item.index, modelId(model), describe(error), attemptsOf(error), elapsed())
-      )
-    )
-  )
-})
+  return { succeeded, failed: results.length - succeeded, usage, cost_usd: costUsd }
+}
 
 const deadlineMessage = (batchTimeoutMs: number) =>
   `interrupted: the batch deadline of ${batchTimeoutMs} ms (BATCH_TIMEOUT_MS) passed before this question finished`
@@ -221,31 +197,4 @@ const skippedBecause = (failed: ResultItem): string =>
     ? failed.error_message
     : `${skippedPrefix} ${failed.index}, which failed: ${failed.error_message}`
 
-const attemptsOf = (error: LlmError) => error._tag === "UpstreamError" ? error.attempts : 0
-
-const describe = (error: LlmError): string =>
-  error._tag === "UpstreamError" && error.attempts > 1
-    ? `${error.message} (gave up after ${error.attempts} attempts)`
-    : error.message
-
-/** A question's error result that no upstream call produced (skipped, cancelled, cut short). */
-export const errorResult = (
-  index: number,
-  model: string,
-  message: string,
-  attempts: number,
-  latencyMs: number
-): ResultItem => ({
-  index,
-  status: "error",
-  result: null,
-  error_message: message,
-  confidence: null,
-  retry_count: 0,
-  model,
-  cached: false,
-  attempts,
-  latency_ms: latencyMs,
-  usage: null,
-  finish_reason: null
-})
+export { errorResult } from "./question.ts"

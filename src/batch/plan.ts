@@ -6,7 +6,10 @@
 import { Effect } from "effect"
 import type { AppConfigShape } from "../config/AppConfig.ts"
 import type { BatchRequest, QuestionItem } from "../domain/Batch.ts"
-import { InvalidBatchError } from "../domain/Errors.ts"
+import { InvalidBatchError, UnknownProviderError } from "../domain/Errors.ts"
+import { modelId, resolveModel } from "../domain/providers.ts"
+import { modelChain } from "../gateway/fallbacks.ts"
+import { type Prices, pricesWith } from "../gateway/prices.ts"
 import { internalHost } from "../llm/addressGuard.ts"
 import { type AnswerCheck, prepareAnswerChecks } from "../validation/strategies.ts"
 import { findReferences } from "./placeholders.ts"
@@ -20,7 +23,17 @@ export interface PlannedItem {
 }
 
 export type PlanLimits =
-  & Pick<AppConfigShape, "maxBatchSize" | "maxQuestionChars" | "maxTokensLimit" | "apiBaseOverride" | "allowedApiBases">
+  & Pick<
+    AppConfigShape,
+    | "maxBatchSize"
+    | "maxQuestionChars"
+    | "maxTokensLimit"
+    | "apiBaseOverride"
+    | "allowedApiBases"
+    | "defaultModel"
+    | "fallbacks"
+    | "modelPrices"
+  >
   & {
     /** The setting `maxBatchSize` comes from, named when it is exceeded (default MAX_BATCH_SIZE; jobs: MAX_JOB_SIZE). */
     readonly maxBatchSizeSetting?: string
@@ -51,8 +64,12 @@ export const planBatch = Effect.fnUntraced(function*(
     positionOf.set(item.index, position)
   }
 
+  // With a budget, whether each model has a price: looked up once per model, not per question.
+  const priced = request.max_cost_usd === undefined
+    ? undefined
+    : { prices: yield* pricesWith(limits.modelPrices), known: new Map<string, boolean>() }
   for (const [position, item] of questions.entries()) {
-    const problem = checkLimits(item, limits)
+    const problem = checkLimits(item, limits) ?? checkModels(item, limits, priced)
     if (problem !== undefined) return yield* fail(`questions[${position}].${problem}`)
   }
 
@@ -97,6 +114,36 @@ const checkLimits = (item: QuestionItem, limits: PlanLimits): string | undefined
     return `max_tokens: ${item.max_tokens} exceeds the limit of ${limits.maxTokensLimit} (MAX_TOKENS_LIMIT)`
   }
   if (item.api_base !== undefined && item.api_base !== null) return checkApiBase(item.api_base, limits)
+  return undefined
+}
+
+/**
+ * A fallback that names no model is the caller's error. With a budget, every model the question
+ * may use needs a price: a cost that cannot be counted would let the budget be overrun unseen.
+ */
+const checkModels = (
+  item: QuestionItem,
+  limits: PlanLimits,
+  priced: { readonly prices: Prices; readonly known: Map<string, boolean> } | undefined
+): string | undefined => {
+  for (const [position, fallback] of (item.fallbacks ?? []).entries()) {
+    const model = resolveModel(fallback)
+    if (model instanceof UnknownProviderError) return `fallbacks[${position}]: ${model.message}`
+  }
+  if (priced === undefined) return undefined
+  for (const [position, name] of modelChain(item, limits.defaultModel, limits.fallbacks).entries()) {
+    const model = resolveModel(name)
+    if (model instanceof UnknownProviderError) continue
+    const id = modelId(model)
+    const known = priced.known.get(id) ?? priced.prices.hasPrice(model)
+    priced.known.set(id, known)
+    if (!known) {
+      const own = position === 0 || item.fallbacks !== undefined && item.fallbacks !== null
+      return `${position === 0 ? "model" : own ? "fallbacks" : "model"}: max_cost_usd needs a price for every model ` +
+        `a question may use, and ${id}${own ? "" : " (its fallback in the service's FALLBACKS)"} has none in the ` +
+        "price table: add it to the service's MODEL_PRICES, or leave out max_cost_usd"
+    }
+  }
   return undefined
 }
 

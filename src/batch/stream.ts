@@ -14,13 +14,17 @@ type RunBatch = ReturnType<typeof runBatch>
 export type BatchServices = Effect.Services<RunBatch>
 export type BatchError = Effect.Error<RunBatch>
 
-/** A batch planned by `planBatch`, as it runs. `caller`: who sent it, as in `RunOptions`. */
+/**
+ * A batch planned by `planBatch`, as it runs. `caller`: who sent it; `maxCostUsd`: the request's
+ * budget (as in `RunOptions`).
+ */
 export const streamPlan = (
   plan: ReadonlyArray<PlannedItem>,
-  caller?: string
+  caller?: string,
+  maxCostUsd?: number
 ): Stream.Stream<ResultItem, never, BatchServices> =>
   Stream.callback((queue) =>
-    runPlan(plan, { caller, onResult: (result) => Effect.asVoid(Queue.offer(queue, result)) }).pipe(
+    runPlan(plan, { caller, maxCostUsd, onResult: (result) => Effect.asVoid(Queue.offer(queue, result)) }).pipe(
       Effect.andThen(Queue.end(queue))
     )
   )
@@ -32,5 +36,5 @@ export const streamBatch = (
 ): Stream.Stream<ResultItem, BatchError, BatchServices> =>
   Stream.unwrap(Effect.gen(function*() {
     const config = yield* AppConfig
-    return streamPlan(yield* planBatch(request, config), caller)
+    return streamPlan(yield* planBatch(request, config), caller, request.max_cost_usd)
   }))

@@ -71,12 +71,24 @@ export const QuestionItem = Schema.Struct({
   max_validation_retries: optionalField(NonNegativeInt.annotate({
     description: "How many times an answer that does not validate is sent back to the model with the error " +
       "(the service's VALIDATION_MAX_RETRIES when omitted)"
+  })),
+  fallbacks: optionalField(Schema.Array(Schema.NonEmptyString).annotate({
+    description: "Models to try in order when `model` fails after its transport retries on a retryable error " +
+      "(429, 5xx, timeout) or at once on a context-length error; replaces the service's FALLBACKS for this " +
+      "question (`[]`: no fallback)"
   }))
 })
 export type QuestionItem = typeof QuestionItem.Type
 
+/** A spending limit in US dollars: the batch (or job) sends no new question once its cost reaches it. */
+export const MaxCostUsd = Schema.Finite.check(Schema.isGreaterThan(0)).annotate({
+  description: "Budget in USD: once the cost spent reaches it, questions not yet sent end as errors " +
+    "`budget exceeded` (those in flight finish). Every model the batch may use needs a known price"
+})
+
 export const BatchRequest = Schema.Struct({
-  questions: Schema.Array(QuestionItem).annotate({ description: "The questions of the batch" })
+  questions: Schema.Array(QuestionItem).annotate({ description: "The questions of the batch" }),
+  max_cost_usd: Schema.optionalKey(MaxCostUsd)
 })
 export type BatchRequest = typeof BatchRequest.Type
 
@@ -98,6 +110,13 @@ export const ResultItem = Schema.Struct({
   attempts: NonNegativeInt,
   latency_ms: Schema.Finite,
   usage: Schema.NullOr(Usage),
+  models_tried: Schema.Array(Schema.String).annotate({
+    description: "Every model tried, in order (`[model]` when no fallback was needed); `model` is the last"
+  }),
+  cost_usd: Schema.NullOr(Schema.Finite).annotate({
+    description: "USD spent on this question, every upstream call included (repairs, fallbacks); 0 when no " +
+      "call was made (cached, skipped); null when a model's price or a call's usage is unknown"
+  }),
   finish_reason: Schema.NullOr(Schema.String).annotate({
     description: "Why the model's last answer ended, as the provider says it (`stop`, `end_turn`; `length` or " +
       "`max_tokens`: cut off at max_tokens); null when no answer came back"
@@ -108,7 +127,18 @@ export const ResultItem = Schema.Struct({
 })
 export type ResultItem = typeof ResultItem.Type
 
+export const BatchSummary = Schema.Struct({
+  succeeded: NonNegativeInt,
+  failed: NonNegativeInt,
+  usage: Usage.annotate({ description: "Tokens summed over every question" }),
+  cost_usd: Schema.NullOr(Schema.Finite).annotate({
+    description: "USD summed over every question; null when any question's cost is unknown"
+  })
+}).annotate({ description: "Totals of the batch" })
+export type BatchSummary = typeof BatchSummary.Type
+
 export const BatchResponse = Schema.Struct({
-  results: Schema.Array(ResultItem)
+  results: Schema.Array(ResultItem),
+  summary: BatchSummary
 })
 export type BatchResponse = typeof BatchResponse.Type

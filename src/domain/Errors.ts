@@ -1,6 +1,5 @@
 /** Tagged errors. Each message says what failed and what the user can do about it. */
 import { Schema } from "effect"
-import { Usage } from "./Batch.ts"
 
 /** The request as a whole is unusable (HTTP 400); `message` names the field path. */
 export class InvalidBatchError extends Schema.TaggedError<InvalidBatchError>()("InvalidBatchError", {
@@ -42,19 +41,12 @@ export type LlmError = UpstreamError | MissingApiKeyError | UnknownProviderError
 
 /**
  * The answer never matched the expected shape, even after the allowed repairs. `message` is the
- * last decode error (path and expectation); the counters say what the question cost.
+ * last decode error (path and expectation); what the question spent is in its tally (answer.ts).
  */
 export class AnswerValidationError extends Schema.TaggedError<AnswerValidationError>()("AnswerValidationError", {
   message: Schema.String,
   /** The model's last raw answer, so the user can see what it said. */
   lastResponse: Schema.String,
   /** Why that answer ended (`length` / `max_tokens`: it was cut off). */
-  finishReason: Schema.NullOr(Schema.String),
-  /** Repair prompts sent. */
-  repairs: Schema.Number,
-  /** Upstream calls made, repairs and transport retries included. */
-  attempts: Schema.Number,
-  usage: Schema.NullOr(Usage),
-  /** Every call behind the answer came from the cache. */
-  cached: Schema.Boolean
+  finishReason: Schema.NullOr(Schema.String)
 }) {}

@@ -3,7 +3,7 @@
  * the job's errors. One Schema per shape, shared by HTTP, RPC, MCP and the CLI.
  */
 import { Schema } from "effect"
-import { QuestionItem, ResultItem, Usage } from "./Batch.ts"
+import { MaxCostUsd, QuestionItem, ResultItem, Usage } from "./Batch.ts"
 
 export const JobStatus = Schema.Literals(["queued", "running", "completed", "cancelling", "cancelled", "failed"])
   .annotate({
@@ -40,7 +40,9 @@ export const Job = Schema.Struct({
   finished_at: Schema.NullOr(Instant),
   counts: JobCounts,
   usage: Usage,
-  cost_usd: Schema.NullOr(Schema.Finite).annotate({ description: "null while prices are unknown" }),
+  cost_usd: Schema.NullOr(Schema.Finite).annotate({
+    description: "USD summed over the results so far; null when any result's cost is unknown (see ResultItem.cost_usd)"
+  }),
   metadata: JobMetadata,
   error: Schema.optionalKey(Schema.String.annotate({ description: "Only when `status` is `failed`: why" }))
 }).annotate({ identifier: "Job" })
@@ -49,7 +51,8 @@ export type Job = typeof Job.Type
 /** `POST /batches` as JSON (JSONL carries only the questions, one per line). */
 export const JobRequest = Schema.Struct({
   questions: Schema.Array(QuestionItem).annotate({ description: "The questions of the job (up to MAX_JOB_SIZE)" }),
-  metadata: Schema.optionalKey(JobMetadata)
+  metadata: Schema.optionalKey(JobMetadata),
+  max_cost_usd: Schema.optionalKey(MaxCostUsd)
 })
 export type JobRequest = typeof JobRequest.Type
 

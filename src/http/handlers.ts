@@ -40,7 +40,7 @@ const BatchHandlers = HttpApiBuilder.group(
     /** Body → batch → plan: every failure is the caller's, a 4xx. Planned once, then run as planned. */
     const readPlan = Effect.fnUntraced(function*(request: HttpServerRequest.HttpServerRequest) {
       const batch = yield* decodeBatchRequest(yield* readJsonBody(request, config.maxBodyBytes))
-      return yield* planBatch(batch, config)
+      return { plan: yield* planBatch(batch, config), maxCostUsd: batch.max_cost_usd }
     }, Effect.catchTag("InvalidBatchError", (error) => Effect.fail(new InvalidRequest({ error: error.message }))))
 
     return handlers
@@ -48,8 +48,8 @@ const BatchHandlers = HttpApiBuilder.group(
       // Schema again would only cost CPU on the hot path.
       .handleRaw("ask", Effect.fnUntraced(function*({ request }) {
         const started = performance.now()
-        const plan = yield* readPlan(request)
-        const response = yield* runPlan(plan, { caller: yield* Caller })
+        const { maxCostUsd, plan } = yield* readPlan(request)
+        const response = yield* runPlan(plan, { caller: yield* Caller, maxCostUsd })
         // The service's own time (from reading the body to the answer), without the caller's network:
         // what a slow round trip is made of, and what the bench's cache figure is.
         const serverTiming = `app;dur=${(performance.now() - started).toFixed(1)}`
@@ -57,8 +57,8 @@ const BatchHandlers = HttpApiBuilder.group(
       }))
       // A batch that is wrong as a whole is a 400 here, before the 200 and the first line.
       .handleRaw("askStream", Effect.fnUntraced(function*({ request }) {
-        const plan = yield* readPlan(request)
-        return ndjsonResults(plan, yield* Caller, services)
+        const { maxCostUsd, plan } = yield* readPlan(request)
+        return ndjsonResults(plan, yield* Caller, services, maxCostUsd)
       }))
       .handle("responseModels", () => Effect.succeed(responseModelListing))
   })

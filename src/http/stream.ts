@@ -23,6 +23,7 @@ export const ndjsonResponse = <E>(results: Stream.Stream<ResultItem, E>): HttpSe
 export const ndjsonResults = (
   plan: ReadonlyArray<PlannedItem>,
   caller: string,
-  services: Context.Context<BatchServices>
+  services: Context.Context<BatchServices>,
+  maxCostUsd?: number
 ): HttpServerResponse.HttpServerResponse =>
-  ndjsonResponse(streamPlan(plan, caller).pipe(Stream.provideContext(services)))
+  ndjsonResponse(streamPlan(plan, caller, maxCostUsd).pipe(Stream.provideContext(services)))

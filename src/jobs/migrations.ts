@@ -56,8 +56,19 @@ const createTables = Effect.gen(function*() {
     ON llm_batch_results (job_id, status, prompt_tokens, completion_tokens)`
 })
 
+/** Each result's cost (null: unknown) and each job's budget; the counts index covers the cost too. */
+const addCosts = Effect.gen(function*() {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE llm_batch_results ADD COLUMN cost_usd DOUBLE PRECISION`
+  yield* sql`ALTER TABLE llm_batch_jobs ADD COLUMN max_cost_usd DOUBLE PRECISION`
+  yield* sql`DROP INDEX llm_batch_results_counts`
+  yield* sql`CREATE INDEX llm_batch_results_counts
+    ON llm_batch_results (job_id, status, prompt_tokens, completion_tokens, cost_usd)`
+})
+
 /** Brings the job tables up to date; safe to run at every start. */
 export const migrate = Migrator.make({})({
-  loader: Migrator.fromRecord({ "1_create_job_tables": createTables }),
+  // Ids leave 2 free: another change of this release may take it.
+  loader: Migrator.fromRecord({ "1_create_job_tables": createTables, "3_add_costs": addCosts }),
   table: "llm_batch_migrations"
 })

@@ -3,17 +3,32 @@
  * effect/sql). Nothing here holds a whole job in memory: questions are read a chunk at a time,
  * results a page at a time, counts and usage are summed by the database.
  */
-import { Array as Arr, Context, Effect, Layer, Schema } from "effect"
+import { Array as Arr, Context, Effect, Layer } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
-import { QuestionItem, ResultItem } from "../domain/Batch.ts"
-import { type Job, type JobCounts, JobMetadata, JobStatus } from "../domain/Job.ts"
+import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
+import type { JobMetadata, JobStatus } from "../domain/Job.ts"
+import {
+  type CountRow,
+  decodeChunks,
+  decodeIndexes,
+  decodeQuestion,
+  decodeResult,
+  decodeStatus,
+  emptyCounts,
+  encodeQuestion,
+  encodeResult,
+  type JobRow,
+  type Numeric,
+  toJob
+} from "./storeRows.ts"
 
 export interface NewJob {
   readonly id: string
   readonly owner: string
   readonly createdAt: number
   readonly metadata: JobMetadata
+  readonly maxCostUsd: number | undefined
   readonly chunkDependencies: ReadonlyArray<ReadonlyArray<number>>
 }
 
@@ -39,67 +54,8 @@ export interface StoredResult {
   readonly result: ResultItem
 }
 
-type Numeric = number | string | bigint
-
-interface JobRow {
-  readonly id: string
-  readonly owner: string
-  readonly status: string
-  readonly created_at: Numeric
-  readonly started_at: Numeric | null
-  readonly finished_at: Numeric | null
-  readonly total: Numeric
-  readonly metadata: string
-  readonly error: string | null
-}
-
-interface CountRow {
-  readonly job_id: string
-  readonly status: string
-  readonly n: Numeric
-  readonly prompt_tokens: Numeric | null
-  readonly completion_tokens: Numeric | null
-}
-
-const decodeStatus = Schema.decodeUnknownSync(JobStatus)
-const decodeMetadata = Schema.decodeUnknownSync(Schema.fromJsonString(JobMetadata))
-const QuestionJson = Schema.fromJsonString(QuestionItem)
-const encodeQuestion = Schema.encodeSync(QuestionJson)
-const decodeQuestion = Schema.decodeUnknownSync(QuestionJson)
-const ResultJson = Schema.fromJsonString(ResultItem)
-const encodeResult = Schema.encodeSync(ResultJson)
-const decodeResult = Schema.decodeUnknownSync(ResultJson)
-const decodeIndexes = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Int)))
-const decodeChunks = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Array(Schema.Int))))
-
-const iso = (millis: Numeric | null) => millis === null ? null : new Date(Number(millis)).toISOString()
-
 /** Rows per INSERT: well under SQLite's and PostgreSQL's limits on bound parameters. */
 const insertBatch = 500
-
-const emptyCounts = (total: number) => ({ succeeded: 0, failed: 0, promptTokens: 0, completionTokens: 0, total })
-
-const toJob = (row: JobRow, counts: ReturnType<typeof emptyCounts>): Job => {
-  const jobCounts: JobCounts = {
-    total: counts.total,
-    succeeded: counts.succeeded,
-    failed: counts.failed,
-    pending: counts.total - counts.succeeded - counts.failed
-  }
-  const status = decodeStatus(row.status)
-  return {
-    id: row.id,
-    status,
-    created_at: iso(row.created_at)!,
-    started_at: iso(row.started_at),
-    finished_at: iso(row.finished_at),
-    counts: jobCounts,
-    usage: { prompt_tokens: counts.promptTokens, completion_tokens: counts.completionTokens },
-    cost_usd: null,
-    metadata: decodeMetadata(row.metadata),
-    ...(status === "failed" && row.error !== null ? { error: row.error } : {})
-  }
-}
 
 export const makeJobStore = Effect.gen(function*() {
   const sql = yield* SqlClient
@@ -108,7 +64,8 @@ export const makeJobStore = Effect.gen(function*() {
     const byJob = new Map(rows.map((row) => [row.id, emptyCounts(Number(row.total))]))
     if (rows.length === 0) return byJob
     const counted = yield* sql<CountRow>`SELECT job_id, status, COUNT(*) AS n,
-        SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens
+        SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
+        SUM(cost_usd) AS cost_usd, COUNT(cost_usd) AS priced
       FROM llm_batch_results WHERE ${sql.in("job_id", rows.map((row) => row.id))} GROUP BY job_id, status`
     for (const row of counted) {
       const counts = byJob.get(row.job_id)!
@@ -116,6 +73,10 @@ export const makeJobStore = Effect.gen(function*() {
       else counts.failed += Number(row.n)
       counts.promptTokens += Number(row.prompt_tokens ?? 0)
       counts.completionTokens += Number(row.completion_tokens ?? 0)
+      // One result of unknown cost makes the job's unknown: a partial sum is not its cost.
+      counts.costUsd = counts.costUsd === null || Number(row.priced) < Number(row.n)
+        ? null
+        : counts.costUsd + Number(row.cost_usd ?? 0)
     }
     return byJob
   })
@@ -136,7 +97,8 @@ export const makeJobStore = Effect.gen(function*() {
           created_at: job.createdAt,
           total: questions.length,
           chunks: JSON.stringify(job.chunkDependencies),
-          metadata: JSON.stringify(job.metadata)
+          metadata: JSON.stringify(job.metadata),
+          max_cost_usd: job.maxCostUsd ?? null
         })
       }`
       for (let start = 0; start < questions.length; start += insertBatch) {
@@ -169,6 +131,17 @@ export const makeJobStore = Effect.gen(function*() {
       FROM llm_batch_jobs WHERE id = ${id}`
     const row = rows[0]
     return row === undefined ? undefined : { owner: row.owner, status: decodeStatus(row.status) } satisfies JobState
+  })
+
+  /** The job's `max_cost_usd` and what its recorded results cost (known costs), or undefined without a budget. */
+  const budget = Effect.fnUntraced(function*(id: string) {
+    const rows = yield* sql<{ readonly max_cost_usd: Numeric | null; readonly spent: Numeric | null }>`SELECT
+        max_cost_usd, (SELECT SUM(cost_usd) FROM llm_batch_results WHERE job_id = ${id}) AS spent
+      FROM llm_batch_jobs WHERE id = ${id}`
+    const row = rows[0]
+    return row === undefined || row.max_cost_usd === null
+      ? undefined
+      : { maxCostUsd: Number(row.max_cost_usd), spentUsd: Number(row.spent ?? 0) }
   })
 
   /** queued → running; gives the chunks' dependencies (what the job's workflow schedules). */
@@ -218,6 +191,7 @@ export const makeJobStore = Effect.gen(function*() {
         status: result.status,
         prompt_tokens: result.usage?.prompt_tokens ?? 0,
         completion_tokens: result.usage?.completion_tokens ?? 0,
+        cost_usd: result.cost_usd,
         result: encodeResult(result)
       })
     } ON CONFLICT (job_id, idx) DO NOTHING`.pipe(Effect.asVoid)
@@ -258,9 +232,9 @@ export const makeJobStore = Effect.gen(function*() {
       Effect.map((rows) => rows.map((row) => ({ id: row.id, status: decodeStatus(row.status) })))
     )
 
-  /** Deletes the jobs that ended before `cutoff`, with their questions and results; gives their ids. */
+  /** Deletes the jobs that ended before `cutoff`, with their questions and results; gives their ids and chunk counts. */
   const deleteFinishedBefore = Effect.fnUntraced(function*(cutoff: number) {
-    const rows = yield* sql<{ readonly id: string }>`SELECT id FROM llm_batch_jobs
+    const rows = yield* sql<{ readonly id: string; readonly chunks: string }>`SELECT id, chunks FROM llm_batch_jobs
       WHERE finished_at IS NOT NULL AND finished_at < ${cutoff}`
     for (const { id } of rows) {
       yield* sql.withTransaction(Effect.gen(function*() {
@@ -269,7 +243,7 @@ export const makeJobStore = Effect.gen(function*() {
         yield* sql`DELETE FROM llm_batch_jobs WHERE id = ${id}`
       }))
     }
-    return rows.map((row) => row.id)
+    return rows.map((row) => ({ id: row.id, chunks: decodeChunks(row.chunks).length }))
   })
 
   return {
@@ -277,6 +251,7 @@ export const makeJobStore = Effect.gen(function*() {
     find,
     list,
     state,
+    budget,
     start,
     transition,
     chunkQuestions,

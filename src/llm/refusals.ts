@@ -15,3 +15,13 @@ export const rejectsResponseFormat = refuses(
 
 /** Token log-probabilities (`logprobs`), which many OpenAI-compatible servers do not implement. */
 export const rejectsLogprobs = refuses(/logprobs/i)
+
+/**
+ * The prompt does not fit the model's context window: OpenAI's `context_length_exceeded` ("This
+ * model's maximum context length is …"), Anthropic's "prompt is too long", and the wordings of
+ * OpenAI-compatible servers. Asking the same model again cannot help; a fallback model may.
+ */
+export const exceedsContext = (error: LlmError): boolean =>
+  error._tag === "UpstreamError" && (error.status === 400 || error.status === 413 || error.status === 422) &&
+  /context_length_exceeded|maximum context length|context length|context window|prompt is too long|too many (input )?tokens/i
+    .test(error.message)

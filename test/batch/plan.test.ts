@@ -11,7 +11,10 @@ const limits: PlanLimits = {
   maxQuestionChars: 1000,
   maxTokensLimit: 1000,
   apiBaseOverride: "public",
-  allowedApiBases: []
+  allowedApiBases: [],
+  defaultModel: "openai/gpt-4o-mini",
+  fallbacks: new Map(),
+  modelPrices: new Map()
 }
 
 const plan = (questions: ReadonlyArray<Record<string, unknown>>, overrides: Partial<PlanLimits> = {}) =>

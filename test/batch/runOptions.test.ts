@@ -29,6 +29,8 @@ const stored = (index: number, result: string): ResultItem => ({
   attempts: 1,
   latency_ms: 1,
   usage: { prompt_tokens: 10, completion_tokens: 5 },
+  models_tried: ["openai/gpt-4o-mini"],
+  cost_usd: 0.000005,
   finish_reason: "stop"
 })
 

@@ -5,7 +5,7 @@
 import { Validator } from "@seriousme/openapi-schema-validator"
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { BatchRequest, ResultItem } from "../../src/domain/Batch.ts"
+import { BatchRequest, BatchResponse, ResultItem } from "../../src/domain/Batch.ts"
 import { ErrorBody } from "../../src/domain/Http.ts"
 import { inline, type JsonObject, jsonSchemaOf } from "../support/jsonSchema.ts"
 import { TestServer } from "../support/TestServer.ts"
@@ -40,6 +40,22 @@ describe("the HTTP contract", () => {
       const { document, resolve } = yield* openApi
       const body = resolve(mediaSchema(document.paths["/ask"]?.["post"], "requestBody", "application/json"))
       expect(body).toEqual(jsonSchemaOf(BatchRequest))
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("declares fallbacks, max_cost_usd, models_tried, cost_usd and the summary, with their descriptions", () =>
+    Effect.gen(function*() {
+      const { document, resolve } = yield* openApi
+      const ask = document.paths["/ask"]?.["post"]
+      const body = resolve(mediaSchema(ask, "requestBody", "application/json")) as JsonObject
+      const answer = resolve(mediaSchema(ask, "200", "application/json"))
+      expect(answer).toEqual(jsonSchemaOf(BatchResponse))
+      const text = JSON.stringify({ body, answer })
+      for (const field of ["fallbacks", "max_cost_usd", "models_tried", "cost_usd", "summary"]) {
+        expect(text).toContain(`"${field}"`)
+      }
+      expect(text).toContain("FALLBACKS for this question")
+      expect(text).toContain("budget exceeded")
+      expect((answer as { readonly required: ReadonlyArray<string> }).required).toEqual(["results", "summary"])
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("declares POST /ask/stream's answer as NDJSON lines of ResultItem", () =>

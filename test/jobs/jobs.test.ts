@@ -20,7 +20,7 @@ describe("batch jobs", () => {
     withJobs(Effect.gen(function*() {
       const jobs = yield* Jobs
       const job = yield* jobs.submit({ ...jobRequest(questions(10)), metadata: { dataset: "demo" } }, "")
-      expect(job).toMatchObject({ status: "queued", metadata: { dataset: "demo" }, started_at: null, cost_usd: null })
+      expect(job).toMatchObject({ status: "queued", metadata: { dataset: "demo" }, started_at: null, cost_usd: 0 })
       expect(job.counts).toEqual({ total: 10, succeeded: 0, failed: 0, pending: 10 })
       const done = yield* waitForEnd(job.id)
       expect(done.status).toBe("completed")

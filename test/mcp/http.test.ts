@@ -52,8 +52,14 @@ describe("MCP over Streamable HTTP", () => {
       })
       expect(batchAsk.outputSchema).toMatchObject({
         type: "object",
-        required: ["results"],
-        properties: { results: { type: "array", items: { required: expect.arrayContaining(["index", "status", "result"]) } } }
+        required: ["results", "summary"],
+        properties: {
+          results: {
+            type: "array",
+            items: { required: expect.arrayContaining(["index", "status", "result", "models_tried", "cost_usd"]) }
+          },
+          summary: { required: ["succeeded", "failed", "usage", "cost_usd"] }
+        }
       })
       const ask = tools.find((tool) => tool.name === "ask")!
       expect(ask.inputSchema.required).toEqual(["question"])

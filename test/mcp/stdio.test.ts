@@ -27,7 +27,7 @@ layer(StdioServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
       const { tools } = yield* Effect.promise(() => client.listTools())
       expect(tools.map((tool) => tool.name).toSorted()).toEqual(allTools)
       expect(tools.find((tool) => tool.name === "batch_ask")!.inputSchema.required).toEqual(["questions"])
-      expect(tools.find((tool) => tool.name === "batch_ask")!.outputSchema?.required).toEqual(["results"])
+      expect(tools.find((tool) => tool.name === "batch_ask")!.outputSchema?.required).toEqual(["results", "summary"])
 
       const progress: Array<Progress> = []
       const result = yield* Effect.promise(() =>

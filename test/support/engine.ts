@@ -7,6 +7,7 @@ import { ConfigProvider, Effect, Fiber, Layer, Schema } from "effect"
 import { runBatch, type RunOptions } from "../../src/batch/engine.ts"
 import { AppConfig } from "../../src/config/AppConfig.ts"
 import { BatchRequest } from "../../src/domain/Batch.ts"
+import { loadPriceTable } from "../../src/gateway/prices.ts"
 import { LlmClient } from "../../src/llm/LlmClient.ts"
 import type { LlmScript } from "../../src/llm/LlmScript.ts"
 
@@ -14,8 +15,9 @@ import type { LlmScript } from "../../src/llm/LlmScript.ts"
 export const testConfig = (env: Record<string, string> = {}) =>
   AppConfig.layer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env }))))
 
+/** The price table is loaded first: its first load takes real time, which `until` does not wait for. */
 export const engineLayer = (script: LlmScript, env: Record<string, string> = {}) =>
-  Layer.mergeAll(testConfig(env), LlmClient.layerTest(script))
+  Layer.mergeAll(testConfig(env), LlmClient.layerTest(script), Layer.effectDiscard(loadPriceTable))
 
 /** Questions as a client writes them, decoded (defaults filled in) as every surface does. */
 export const batchOf = (questions: ReadonlyArray<Record<string, unknown>>): BatchRequest =>

@@ -1,0 +1,85 @@
+/**
+ * The job store's rows as the domain sees them: column types, the JSON codecs of its questions
+ * and results, and a job with its counts (store.ts).
+ */
+import { Schema } from "effect"
+import { QuestionItem, ResultItem } from "../domain/Batch.ts"
+import { type Job, type JobCounts, JobMetadata, JobStatus } from "../domain/Job.ts"
+
+export type Numeric = number | string | bigint
+
+export interface JobRow {
+  readonly id: string
+  readonly owner: string
+  readonly status: string
+  readonly created_at: Numeric
+  readonly started_at: Numeric | null
+  readonly finished_at: Numeric | null
+  readonly total: Numeric
+  readonly metadata: string
+  readonly error: string | null
+}
+
+export interface CountRow {
+  readonly job_id: string
+  readonly status: string
+  readonly n: Numeric
+  readonly prompt_tokens: Numeric | null
+  readonly completion_tokens: Numeric | null
+  readonly cost_usd: Numeric | null
+  /** Results whose cost is known. */
+  readonly priced: Numeric
+}
+
+export const decodeStatus = Schema.decodeUnknownSync(JobStatus)
+export const decodeMetadata = Schema.decodeUnknownSync(Schema.fromJsonString(JobMetadata))
+const QuestionJson = Schema.fromJsonString(QuestionItem)
+export const encodeQuestion = Schema.encodeSync(QuestionJson)
+export const decodeQuestion = Schema.decodeUnknownSync(QuestionJson)
+const ResultJson = Schema.fromJsonString(ResultItem)
+export const encodeResult = Schema.encodeSync(ResultJson)
+const decodeResultItem = Schema.decodeUnknownSync(ResultItem)
+/** A result stored before `models_tried` and `cost_usd` existed reads as `[model]`, cost unknown. */
+export const decodeResult = (text: string) => {
+  const stored: unknown = JSON.parse(text)
+  return decodeResultItem(
+    typeof stored === "object" && stored !== null && !("models_tried" in stored)
+      ? { models_tried: "model" in stored ? [stored.model] : [], cost_usd: null, ...stored }
+      : stored
+  )
+}
+export const decodeIndexes = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Int)))
+export const decodeChunks = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Array(Schema.Int))))
+
+export const iso = (millis: Numeric | null) => millis === null ? null : new Date(Number(millis)).toISOString()
+
+export const emptyCounts = (total: number) => ({
+  succeeded: 0,
+  failed: 0,
+  promptTokens: 0,
+  completionTokens: 0,
+  costUsd: 0 as number | null,
+  total
+})
+
+export const toJob = (row: JobRow, counts: ReturnType<typeof emptyCounts>): Job => {
+  const jobCounts: JobCounts = {
+    total: counts.total,
+    succeeded: counts.succeeded,
+    failed: counts.failed,
+    pending: counts.total - counts.succeeded - counts.failed
+  }
+  const status = decodeStatus(row.status)
+  return {
+    id: row.id,
+    status,
+    created_at: iso(row.created_at)!,
+    started_at: iso(row.started_at),
+    finished_at: iso(row.finished_at),
+    counts: jobCounts,
+    usage: { prompt_tokens: counts.promptTokens, completion_tokens: counts.completionTokens },
+    cost_usd: counts.costUsd,
+    metadata: decodeMetadata(row.metadata),
+    ...(status === "failed" && row.error !== null ? { error: row.error } : {})
+  }
+}
