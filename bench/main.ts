@@ -3,7 +3,7 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, batch, fanout, cache, memory, jobs)
+ *   pnpm bench overhead cache  only those (overhead, batch, fanout, cache, memory, jobs, replicas)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
@@ -13,6 +13,7 @@ import { jobs } from "./jobs.ts"
 import { renderTable, type Row, type Service, startService, startUpstream, stopAll, type Upstream } from "./lib.ts"
 import { startupAndMemory } from "./memory.ts"
 import { overhead } from "./overhead.ts"
+import { replicas } from "./replicas.ts"
 
 type Scenario = (upstream: Upstream, service: Service) => Promise<ReadonlyArray<Row>>
 
@@ -22,7 +23,8 @@ const scenarios: Record<string, Scenario> = {
   fanout,
   cache,
   memory: (upstream) => startupAndMemory(upstream),
-  jobs: (upstream) => jobs(upstream)
+  jobs: (upstream) => jobs(upstream),
+  replicas: (upstream) => replicas(upstream)
 }
 
 const chosen = process.argv.slice(2)

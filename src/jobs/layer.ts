@@ -45,11 +45,19 @@ const makeJobs = Effect.gen(function*() {
     )
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
-    const plan = yield* planBatch({ questions: request.questions }, limits)
+    const budget = request.max_cost_usd === undefined ? {} : { max_cost_usd: request.max_cost_usd }
+    const plan = yield* planBatch({ questions: request.questions, ...budget }, limits)
     const { chunkDependencies, chunkOf } = chunkPlan(plan, config.jobs.chunkSize)
     const id = `batch_${randomUUID().replaceAll("-", "")}`
     yield* orStoreDefect(store.insert(
-      { id, owner, createdAt: Date.now(), metadata: request.metadata ?? {}, chunkDependencies },
+      {
+        id,
+        owner,
+        createdAt: Date.now(),
+        metadata: request.metadata ?? {},
+        maxCostUsd: request.max_cost_usd,
+        chunkDependencies
+      },
       plan.map(({ dependsOn, item }, position) => ({ item, dependsOn, chunk: chunkOf[position]! }))
     ))
     // Stored first: if the process dies before this, the startup recovery starts the job.

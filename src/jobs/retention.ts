@@ -1,13 +1,14 @@
 /**
  * Retention: JOB_RETENTION_HOURS after a job ends, a background sweep deletes it with its
- * questions and results, and the cluster's messages and replies of its workflow (their address is
- * the job's, and a job id is never used again). A job still running is never deleted.
+ * questions and results, and the cluster's messages and replies of its workflows, the job's and its
+ * chunks' (their addresses derive from the job id, which is never used again). A job still running
+ * is never deleted.
  */
 import { Context, Duration, Effect, Layer, Schedule } from "effect"
 import { ClusterSchema, EntityAddress, EntityId, EntityType, MessageStorage, Sharding } from "effect/cluster"
 import { AppConfig } from "../config/AppConfig.ts"
 import { JobStore } from "./store.ts"
-import { JobWorkflow } from "./workflow.ts"
+import { ChunkWorkflow, JobWorkflow } from "./workflow.ts"
 
 export const retentionLayer = Layer.effectDiscard(Effect.gen(function*() {
   const { jobs } = yield* AppConfig
@@ -15,19 +16,26 @@ export const retentionLayer = Layer.effectDiscard(Effect.gen(function*() {
   const storage = yield* MessageStorage.MessageStorage
   const sharding = yield* Sharding.Sharding
 
-  const forgetWorkflow = Effect.fnUntraced(function*(jobId: string) {
-    const entityId = EntityId.make(yield* JobWorkflow.executionId({ jobId }))
-    const group = Context.get(JobWorkflow.annotations, ClusterSchema.ShardGroup)(entityId)
+  const forget = Effect.fnUntraced(function*(workflow: typeof JobWorkflow | typeof ChunkWorkflow, executionId: string) {
+    const entityId = EntityId.make(executionId)
+    const group = Context.get(workflow.annotations, ClusterSchema.ShardGroup)(entityId)
     yield* storage.clearAddress(EntityAddress.make({
-      entityType: EntityType.make(`Workflow/${JobWorkflow._tag}`),
+      entityType: EntityType.make(`Workflow/${workflow._tag}`),
       entityId,
       shardId: sharding.getShardId(entityId, group)
     }))
   })
 
+  const forgetWorkflows = Effect.fnUntraced(function*({ chunks, id }: { readonly id: string; readonly chunks: number }) {
+    yield* forget(JobWorkflow, yield* JobWorkflow.executionId({ jobId: id }))
+    for (let chunk = 0; chunk < chunks; chunk++) {
+      yield* forget(ChunkWorkflow, yield* ChunkWorkflow.executionId({ jobId: id, chunk }))
+    }
+  })
+
   const sweep = Effect.gen(function*() {
     const deleted = yield* store.deleteFinishedBefore(Date.now() - jobs.retentionMs)
-    yield* Effect.forEach(deleted, forgetWorkflow, { discard: true })
+    yield* Effect.forEach(deleted, forgetWorkflows, { discard: true })
     if (deleted.length > 0) yield* Effect.logInfo(`batch jobs: deleted ${deleted.length} ended over JOB_RETENTION_HOURS ago`)
   }).pipe(Effect.catchCause((cause) => Effect.logWarning("batch jobs: deleting expired jobs failed; trying again later", cause)))
 

@@ -23,16 +23,16 @@ interface RunningJob {
 
 export class RunningJobs extends Context.Service<RunningJobs, {
   /**
-   * Runs a chunk of `jobId` with the job's slot claim: `finished`, or `stopped` when `stop` cut
-   * it short. A shutdown cuts it short for good: the effect then never ends, so the activity
+   * Runs a chunk of `jobId` with the job's slot claim: what the run gave, or `stopped` when `stop`
+   * cut it short. A shutdown cuts it short for good: the effect then never ends, so the activity
    * records no outcome and the cluster runs the chunk again on the next start.
    */
-  readonly runChunk: <E, R>(
+  readonly runChunk: <A, E, R>(
     jobId: string,
     owner: string,
-    run: (claim: SlotClaim) => Effect.Effect<void, E, R>
-  ) => Effect.Effect<"finished" | "stopped", E, R>
-  /** Stops the job's chunks running here and waits until they have stopped. */
+    run: (claim: SlotClaim) => Effect.Effect<A, E, R>
+  ) => Effect.Effect<A | "stopped", E, R>
+  /** Stops the job's chunks running here (not on other replicas) and waits until they have stopped. */
   readonly stop: (jobId: string) => Effect.Effect<void>
   /** Stops every chunk (the process is stopping) and waits until their runs have ended. */
   readonly shutdown: Effect.Effect<void>
@@ -56,7 +56,7 @@ export class RunningJobs extends Context.Service<RunningJobs, {
           const current = job
           const chunk: RunningChunk = { signal: Deferred.makeUnsafe(), ended: Deferred.makeUnsafe() }
           current.chunks.add(chunk)
-          const outcome = Effect.raceFirst(Effect.as(run(current.claim), "finished" as const), Deferred.await(chunk.signal))
+          const outcome = Effect.raceFirst(run(current.claim), Deferred.await(chunk.signal))
           return outcome.pipe(
             Effect.ensuring(Effect.sync(() => {
               current.chunks.delete(chunk)

@@ -1,13 +1,15 @@
 /**
- * A job as an Effect Workflow: one execution per job (idempotency key = job id), one activity per
- * durable step. `start` marks the job running and gives the chunks' dependencies; `chunk-<k>`
- * runs chunk k once the chunks it depends on are done (a few at a time); `complete` marks the job
- * completed. The cluster records each activity's outcome, so after a restart the workflow replays
- * at once past the finished chunks and runs the rest again; a chunk that was running skips the
- * questions it had already recorded.
+ * A job as Effect Workflows: one `JobWorkflow` execution per job (idempotency key = job id), and
+ * one child `ChunkWorkflow` per chunk (key `<jobId>/<chunk>`), so that the cluster places each
+ * chunk on the shard its key hashes to: with replicas, a job's chunks spread over them. The job's
+ * `start` activity marks it running and gives the chunks' dependencies; each chunk starts once the
+ * chunks it depends on are done (a few at a time) and runs as the chunk's one activity; `complete`
+ * marks the job completed. The cluster records each outcome, so after a restart or a replica's
+ * death the workflows replay at once past the finished chunks and run the rest again; a chunk that
+ * was running skips the questions it had already recorded.
  */
-import { Deferred, Effect, Schema, Semaphore } from "effect"
-import { Activity, Workflow } from "effect/workflow"
+import { Effect, Layer, Option, Schema } from "effect"
+import { Activity, Workflow, WorkflowEngine } from "effect/workflow"
 
 export const JobWorkflow = Workflow.make("llm-batch/job", {
   payload: { jobId: Schema.String },
@@ -17,6 +19,13 @@ export const JobWorkflow = Workflow.make("llm-batch/job", {
 /** `cancelled`: the job was cancelled (or failed) meanwhile; the chunk ran no further. */
 export const ChunkOutcome = Schema.Literals(["done", "cancelled"])
 export type ChunkOutcome = typeof ChunkOutcome.Type
+
+export const ChunkWorkflow = Workflow.make("llm-batch/chunk", {
+  payload: { jobId: Schema.String, chunk: Schema.Int },
+  success: ChunkOutcome,
+  error: Schema.String,
+  idempotencyKey: ({ chunk, jobId }) => `${jobId}/${chunk}`
+})
 
 const ChunkDependencies = Schema.Array(Schema.Array(Schema.Int))
 
@@ -28,7 +37,20 @@ export interface JobSteps<R> {
   readonly fail: (jobId: string, reason: string) => Effect.Effect<void, never, R>
 }
 
-export const jobWorkflowLayer = <R>(steps: JobSteps<R>, chunkConcurrency: number) =>
+/** The chunk's run is an activity: once it has an outcome, a replay does not run it again. */
+const chunkWorkflowLayer = <R>(steps: JobSteps<R>) =>
+  ChunkWorkflow.toLayer(({ chunk, jobId }) =>
+    Activity.make({ name: "run", success: ChunkOutcome, error: Schema.String, execute: steps.runChunk(jobId, chunk) })
+  )
+
+/**
+ * Each run of a job's workflow is short: it reads which chunks have ended, starts the next ones
+ * whose dependencies are done (up to `chunkConcurrency` unfinished at a time), and suspends; a
+ * chunk that ends wakes it. It never waits out a chunk: the cluster runs a workflow's run
+ * uninterruptibly, and a shard handed to a joining replica waits for the runs on it, so a run that
+ * lasted a whole job held the handoff (and the job) still after a cold start of several replicas.
+ */
+const jobLayer = <R>(steps: JobSteps<R>, chunkConcurrency: number) =>
   JobWorkflow.toLayer(({ jobId }) => {
     const body = Effect.gen(function*() {
       const chunks = yield* Activity.make({
@@ -37,27 +59,26 @@ export const jobWorkflowLayer = <R>(steps: JobSteps<R>, chunkConcurrency: number
         error: Schema.String,
         execute: steps.start(jobId)
       })
-      const outcomes = chunks.map(() => Deferred.makeUnsafe<ChunkOutcome>())
-      const permits = Semaphore.makeUnsafe(chunkConcurrency)
-      const runChunk = (chunk: number) =>
-        Activity.make({
-          name: `chunk-${chunk}`,
-          success: ChunkOutcome,
-          error: Schema.String,
-          execute: steps.runChunk(jobId, chunk)
-        })
-      yield* Effect.forEach(chunks, (dependencies, chunk) =>
-        Effect.gen(function*() {
-          let outcome: ChunkOutcome = "done"
-          for (const dependency of dependencies) {
-            if ((yield* Deferred.await(outcomes[dependency]!)) !== "done") outcome = "cancelled"
-          }
-          if (outcome === "done") outcome = yield* permits.withPermits(1)(runChunk(chunk))
-          yield* Deferred.succeed(outcomes[chunk]!, outcome)
-        }), { concurrency: "unbounded", discard: true })
-      const stopped = yield* Effect.forEach(outcomes, Deferred.await)
+      const instance = yield* WorkflowEngine.WorkflowInstance
+      // Dependencies are earlier chunks, so one pass in order sees each chunk's dependencies first.
+      const outcomes: Array<ChunkOutcome | undefined> = []
+      let unfinished = 0
+      for (const [chunk, dependencies] of chunks.entries()) {
+        const before = dependencies.map((dependency) => outcomes[dependency])
+        if (before.includes("cancelled")) outcomes[chunk] = "cancelled"
+        if (before.includes("cancelled") || before.includes(undefined)) continue
+        const result = yield* ChunkWorkflow.poll(yield* ChunkWorkflow.executionId({ jobId, chunk }))
+        if (Option.isSome(result) && result.value._tag === "Complete") {
+          outcomes[chunk] = yield* result.value.exit
+        } else if (unfinished < chunkConcurrency) {
+          // Started again on every run until it ends: the same execution, not a second one.
+          unfinished += 1
+          yield* ChunkWorkflow.execute({ jobId, chunk }, { discard: true })
+        }
+      }
+      if (chunks.some((_, chunk) => outcomes[chunk] === undefined)) return yield* Workflow.suspend(instance)
       // A cancelled job is finished by its cancel (the results it still lacked are written there).
-      if (stopped.every((outcome) => outcome === "done")) {
+      if (outcomes.every((outcome) => outcome === "done")) {
         yield* Activity.make({ name: "complete", error: Schema.String, execute: steps.complete(jobId) })
       }
     })
@@ -65,3 +86,6 @@ export const jobWorkflowLayer = <R>(steps: JobSteps<R>, chunkConcurrency: number
       Effect.catch((reason: string) => Activity.make({ name: "fail", execute: steps.fail(jobId, reason) }))
     )
   })
+
+export const jobWorkflowLayer = <R>(steps: JobSteps<R>, chunkConcurrency: number) =>
+  Layer.merge(chunkWorkflowLayer(steps), jobLayer(steps, chunkConcurrency))

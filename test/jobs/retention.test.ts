@@ -7,7 +7,7 @@ import { Effect, Exit, Stream } from "effect"
 import { DatabaseSync } from "node:sqlite"
 import { sqliteFile } from "../../src/jobs/database.ts"
 import { Jobs } from "../../src/jobs/Jobs.ts"
-import { JobWorkflow } from "../../src/jobs/workflow.ts"
+import { ChunkWorkflow, JobWorkflow } from "../../src/jobs/workflow.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { jobRequest, jobsLayer, questions, tempDir, waitForEnd } from "./support.ts"
 
@@ -35,17 +35,23 @@ describe("job retention", () => {
         expect((yield* jobs.list("", 10)).map((job) => job.id)).toEqual([running.id])
         return { finished, running }
       }).pipe(Effect.provide(jobsLayer({ DATA_DIR: dir, JOB_RETENTION_HOURS: "0.0002" })))
-      // The cluster's messages of the deleted job's workflow went with it; the running job's are there.
-      const messagesOf = (jobId: string) =>
-        Effect.map(JobWorkflow.executionId({ jobId }), (executionId) => {
-          const db = new DatabaseSync(sqliteFile(dir))
-          try {
-            return Number(db.prepare("SELECT COUNT(*) AS n FROM cluster_messages WHERE entity_id = ?").get(executionId)!.n)
-          } finally {
-            db.close()
+      // The cluster's messages of the deleted job's workflows (the job's, its chunk's) went with it;
+      // the running job's are there.
+      const messagesOf = (jobId: string, chunk?: number) =>
+        Effect.map(
+          chunk === undefined ? JobWorkflow.executionId({ jobId }) : ChunkWorkflow.executionId({ jobId, chunk }),
+          (executionId) => {
+            const db = new DatabaseSync(sqliteFile(dir))
+            try {
+              return Number(db.prepare("SELECT COUNT(*) AS n FROM cluster_messages WHERE entity_id = ?").get(executionId)!.n)
+            } finally {
+              db.close()
+            }
           }
-        })
+        )
       expect(yield* messagesOf(finished.id)).toBe(0)
+      expect(yield* messagesOf(finished.id, 0)).toBe(0)
       expect(yield* messagesOf(running.id)).toBeGreaterThan(0)
+      expect(yield* messagesOf(running.id, 0)).toBeGreaterThan(0)
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 })
