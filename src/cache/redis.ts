@@ -5,7 +5,7 @@
  */
 import { Duration, Effect, Exit, FiberSet, Option, Redacted, Request, RequestResolver, Schema } from "effect"
 import { Redis } from "ioredis"
-import { describeRedisTarget } from "../config/redisTarget.ts"
+import { describeRedisTarget, firstConnection } from "../config/redis.ts"
 import type { Completion } from "../llm/types.ts"
 import type { CacheHealth, CacheShape } from "./Cache.ts"
 import { type CacheKey, decodeCompletion, encodeCompletion } from "./key.ts"
@@ -86,25 +86,7 @@ export const makeRedisCache = Effect.fnUntraced(function*(settings: RedisSetting
   redis.on("close", () => markDown("connection closed"))
 
   // Wait briefly for the first connection so a healthy Redis serves the very first batch.
-  const startupProblem = yield* Effect.callback<string | undefined>((resume) => {
-    if (redis.status === "ready") return resume(Effect.succeed(undefined))
-    const onReady = () => settle(undefined)
-    const onError = (error: Error) => settle(error.message)
-    const settle = (problem: string | undefined) => {
-      redis.off("ready", onReady)
-      redis.off("error", onError)
-      resume(Effect.succeed(problem))
-    }
-    redis.once("ready", onReady)
-    redis.once("error", onError)
-    return Effect.sync(() => {
-      redis.off("ready", onReady)
-      redis.off("error", onError)
-    })
-  }).pipe(Effect.timeoutOrElse({
-    duration: Duration.millis(connectTimeoutMs),
-    orElse: () => Effect.succeed(`no answer within ${connectTimeoutMs} ms`)
-  }))
+  const startupProblem = yield* firstConnection(redis, connectTimeoutMs)
   if (startupProblem === undefined) {
     up = true
     yield* Effect.logInfo(`cache: Redis at ${target} (entries live ${settings.ttlSeconds} s)`)

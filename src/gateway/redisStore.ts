@@ -7,7 +7,7 @@
 import { Context, Duration, Effect, Layer, Predicate, Redacted } from "effect"
 import { RateLimiter, Redis } from "effect/persistence"
 import { Redis as IoRedis } from "ioredis"
-import { describeRedisTarget } from "../config/redisTarget.ts"
+import { describeRedisTarget, firstConnection } from "../config/redis.ts"
 
 export interface SharedStoreSettings {
   readonly url: Redacted.Redacted<string>
@@ -45,27 +45,6 @@ const redisService = (client: IoRedis) => {
   })
 }
 
-/** Resolves to the first connection problem, or `undefined` once connected (bounded by `timeoutMs`). */
-const firstConnection = (client: IoRedis, timeoutMs: number) =>
-  Effect.callback<string | undefined>((resume) => {
-    if (client.status === "ready") return resume(Effect.succeed(undefined))
-    const onReady = () => settle(undefined)
-    const onError = (error: Error) => settle(error.message)
-    const settle = (problem: string | undefined) => {
-      client.off("ready", onReady)
-      client.off("error", onError)
-      resume(Effect.succeed(problem))
-    }
-    client.once("ready", onReady)
-    client.once("error", onError)
-    return Effect.sync(() => {
-      client.off("ready", onReady)
-      client.off("error", onError)
-    })
-  }).pipe(Effect.timeoutOrElse({
-    duration: Duration.millis(timeoutMs),
-    orElse: () => Effect.succeed(`no answer within ${timeoutMs} ms`)
-  }))
 
 export const makeSharedStore = Effect.fnUntraced(function*(settings: SharedStoreSettings) {
   const target = describeRedisTarget(Redacted.value(settings.url))

@@ -2,32 +2,15 @@
  * The same jobs on PostgreSQL (DATABASE_URL): submit, results, and a resume after a restart, in a
  * database created for the test and dropped after it.
  */
-import { PgClient } from "@effect/sql-pg"
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Redacted } from "effect"
-import { SqlClient } from "effect/sql/SqlClient"
+import { Effect, Exit, Layer } from "effect"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { scratchPostgresDatabase } from "../support/postgres.ts"
 import { allResults, jobRequest, jobsLayer, questions, waitForEnd } from "./support.ts"
 
-const server = "postgres://postgres@127.0.0.1:5432"
-
-/** Runs `statement` on the server's `test` database (where CREATE/DROP DATABASE are sent). */
-const admin = (statement: string) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient
-    yield* sql.unsafe(statement)
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(`${server}/test`) })), Effect.orDie)
-
 /** A database of its own for the scope, dropped after it; gives its URL. */
-const database = Effect.acquireRelease(
-  Effect.gen(function*() {
-    const name = `llm_batch_jobs_${crypto.randomUUID().replaceAll("-", "")}`
-    yield* admin(`CREATE DATABASE ${name}`)
-    return name
-  }),
-  (name) => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-).pipe(Effect.map((name) => `${server}/${name}`))
+const database = scratchPostgresDatabase("llm_batch_jobs")
 
 const until = (ready: () => boolean) =>
   Effect.gen(function*() {

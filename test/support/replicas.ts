@@ -8,27 +8,12 @@ import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { FakeUpstreamState, ReceivedRequest } from "./FakeUpstream.ts"
 import { freePortPromise } from "./ports.ts"
+import { scratchPostgresDatabase } from "./postgres.ts"
 import { type RunningService, startService } from "./service.ts"
 import { fakeEnvironment } from "./TestServer.ts"
 
-const server = "postgres://postgres@127.0.0.1:5432"
-
-/** Runs `statement` on the server's `test` database (where CREATE/DROP DATABASE are sent). */
-const admin = (statement: string) =>
-  Effect.gen(function*() {
-    const sql = yield* SqlClient
-    yield* sql.unsafe(statement)
-  }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(`${server}/test`) })), Effect.orDie)
-
 /** A database of its own for the scope, dropped after it (its connections cut); gives its URL. */
-export const postgresDatabase = Effect.acquireRelease(
-  Effect.gen(function*() {
-    const name = `llm_batch_replicas_${crypto.randomUUID().replaceAll("-", "")}`
-    yield* admin(`CREATE DATABASE ${name}`)
-    return name
-  }),
-  (name) => admin(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)
-).pipe(Effect.map((name) => `${server}/${name}`))
+export const postgresDatabase = scratchPostgresDatabase("llm_batch_replicas")
 
 /**
  * Waits until `count` runners share every shard of the cluster on `databaseUrl` (the PostgreSQL
