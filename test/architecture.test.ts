@@ -14,7 +14,9 @@ import { cliPath, repoRoot } from "./support/Cli.ts"
 const src = join(repoRoot, "src")
 
 /**
- * Low → high. `gateway` (rate limits, fallbacks, prices) sits beside `llm`, which calls it.
+ * Low → high. `observability` (metrics, spans, the tracer and logger layers) sits beside `config`:
+ * every layer above records into it, and it reads only config and domain.
+ * `gateway` (rate limits, fallbacks, prices) sits beside `llm`, which calls it.
  * `validation` sits beside `cache`: it reads the LLM request types and the engine
  * calls it. `jobs`, the durable runner of the same engine, sits beside `batch`. `services.ts` wires
  * config, llm, cache and jobs into layers for every surface; `app.ts` is the HTTP server over them
@@ -23,7 +25,7 @@ const src = join(repoRoot, "src")
  */
 const layers: ReadonlyArray<ReadonlyArray<string>> = [
   ["domain"],
-  ["config"],
+  ["config", "observability"],
   ["llm", "gateway"],
   ["cache", "validation"],
   ["batch", "jobs"],

@@ -12,6 +12,7 @@ import { addCost, pricesWith } from "../gateway/prices.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
 import { rejectsLogprobs, rejectsResponseFormat } from "../llm/refusals.ts"
 import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../llm/types.ts"
+import { recordCost } from "../observability/metrics.ts"
 import { repairLoop, withInstructions } from "../validation/repair.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
 
@@ -108,7 +109,9 @@ export const answerQuestion = Effect.fnUntraced(function*(
         tally.cached &&= call.cached === true
         // A failed call is not billed; an answer whose usage is not reported has an unknown cost.
         if (call.cached !== true) {
-          tally.costUsd = addCost(tally.costUsd, usage === null ? null : prices.callCost(request.model, usage))
+          const cost = usage === null ? null : prices.callCost(request.model, usage)
+          tally.costUsd = addCost(tally.costUsd, cost)
+          recordCost(request.model, cost)
         }
         return call.completion
       })

@@ -12,6 +12,8 @@ import { addCost } from "../gateway/prices.ts"
 import { type CallAccount, CurrentCall } from "../llm/callAccount.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
 import type { SlotClaim } from "../llm/slots.ts"
+import { recordQuestion } from "../observability/metrics.ts"
+import { traceQuestion } from "../observability/spans.ts"
 import { emptyTally, type Tally } from "./answer.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
 import { type Budget, errorResult, runQuestion } from "./question.ts"
@@ -91,6 +93,7 @@ export const runPlan = Effect.fnUntraced(function*(
   // one step, so the deadline cannot report an item twice.
   const report = (result: ResultItem) =>
     Effect.uninterruptible(Effect.gen(function*() {
+      recordQuestion(result.status)
       if (options.onResult) yield* options.onResult(result)
       yield* Deferred.succeed(outcomes.get(result.index)!, result)
       return result
@@ -128,7 +131,8 @@ export const runPlan = Effect.fnUntraced(function*(
           return result
         })
       )
-      yield* report(yield* gate === undefined ? run : gate.withPermit(run))
+      const traced = traceQuestion(planned.item.index, requestedModel, run)
+      yield* report(yield* gate === undefined ? traced : gate.withPermit(traced))
     })
   const interrupted = (planned: PlannedItem, position: number, reason: string): ResultItem => {
     const result = errorResult(

@@ -9,6 +9,7 @@ import type { LlmError } from "../domain/Errors.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
 import { baseUrlFor } from "../llm/providers.ts"
 import type { CallResult, CompletionRequest } from "../llm/types.ts"
+import { recordCacheLookup } from "../observability/metrics.ts"
 import { Cache } from "./Cache.ts"
 import { type CacheKey, cacheKey } from "./key.ts"
 
@@ -54,6 +55,7 @@ export const layer = Layer.effect(
           const existing = flights.get(key)
           const flight: Flight = existing ?? { result: Deferred.makeUnsafe(), waiters: 0, fiber: undefined }
           flight.waiters += 1
+          recordCacheLookup(existing === undefined ? "miss" : "shared")
           if (existing === undefined) {
             flights.set(key, flight)
             flight.fiber = yield* callAndStore(key, request).pipe(
@@ -82,7 +84,10 @@ export const layer = Layer.effect(
       // Hits skip the flight machinery. Identical misses meet in the flight, so they share one
       // call unless one's whole upstream call fits inside the other's cache lookup.
       const stored = yield* cache.get(key)
-      if (Option.isSome(stored)) return { completion: stored.value, attempts: 0, cached: true }
+      if (Option.isSome(stored)) {
+        recordCacheLookup("hit")
+        return { completion: stored.value, attempts: 0, cached: true }
+      }
       return yield* shared(key, request)
     })
 

@@ -6,6 +6,7 @@ import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted
 import { type ProviderName, providerNames, providers } from "../domain/providers.ts"
 import { type RateLimitRule, rateLimitsConfig } from "./rateLimits.ts"
 import { fallbacksSetting, type ModelPrice, modelPricesSetting } from "./gateway.ts"
+import { observabilityConfig, type ObservabilitySettings } from "./observability.ts"
 
 export interface ProviderSettings {
   readonly baseUrl: string
@@ -62,6 +63,8 @@ export interface AppConfigShape {
   readonly fallbacks: ReadonlyMap<string, ReadonlyArray<string>>
   /** MODEL_PRICES: USD per million tokens by `provider/model`, over the price table. */
   readonly modelPrices: ReadonlyMap<string, ModelPrice>
+  /** Metrics, traces and logs (src/config/observability.ts). */
+  readonly observability: ObservabilitySettings
 }
 
 export type ApiBaseOverride = "public" | "deny" | "any"
@@ -230,6 +233,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   rateLimits: rateLimitsConfig,
   fallbacks: fallbacksSetting,
   modelPrices: modelPricesSetting,
+  observability: observabilityConfig,
   providers: Config.all(
     Object.fromEntries(providerNames.map((name) => [name, providerSettings(name)])) as {
       [K in ProviderName]: Config.Config<ProviderSettings>

@@ -83,6 +83,11 @@ export const Health = Schema.Struct({
 }).annotate({ identifier: "Health" })
 export type Health = typeof Health.Type
 
+/** GET /metrics: every series of docs/observability.md, as Prometheus scrapes it. */
+export const MetricsText = Schema.String.annotate({
+  description: "Prometheus text exposition format 0.0.4 (`text/plain; version=0.0.4`)"
+})
+
 export const ResponseModelInfo = Schema.Struct({
   name: Schema.String.annotate({ description: "What `response_model` names" }),
   description: Schema.String,

@@ -20,6 +20,7 @@ import {
   Health,
   InternalError,
   InvalidRequest,
+  MetricsText,
   NotFound,
   PayloadTooLarge,
   ResponseModelListing,
@@ -42,6 +43,9 @@ const UnauthorizedResponse = Unauthorized.pipe(HttpApiSchema.encodeToWithHeaders
   decode: ({ body }) => new Unauthorized(body),
   encode: (error) => ({ body: { error: error.error }, headers: { "www-authenticate": "Bearer" as const } })
 }))
+
+/** What Prometheus expects of a scrape's answer. */
+export const prometheusContentType = "text/plain; version=0.0.4; charset=utf-8"
 
 /** With API_KEYS set: `Authorization: Bearer <key>`, one of the configured keys. */
 export class Authorization extends HttpApiMiddleware.Service<Authorization, { provides: Caller }>()(
@@ -156,7 +160,15 @@ export class SystemGroup extends HttpApiGroup.make("system", { topLevel: true })
       .annotateMerge(OpenApi.annotations({
         summary: "Whether the service is up; its cache and auth mode with a valid key",
         description: "Open to all. With API_KEYS set, only a request with a valid key sees more than `status`."
-      }))
+      })),
+    HttpApiEndpoint.get("metrics", "/metrics", {
+      success: MetricsText.pipe(HttpApiSchema.asText({ contentType: prometheusContentType })),
+      error: [UnauthorizedResponse, InternalError]
+    }).annotateMerge(OpenApi.annotations({
+      summary: "Prometheus metrics: requests, questions, upstream calls and latency, tokens, cost, cache, jobs, rate limits",
+      description: "With API_KEYS set, `Authorization: Bearer <key>` is needed unless METRICS_PUBLIC=true. " +
+        "The series and their labels are listed in docs/observability.md."
+    }))
   )
   .annotateMerge(OpenApi.annotations({ title: "System" }))
 {}

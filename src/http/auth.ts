@@ -64,6 +64,12 @@ export const authMode = (config: AppConfigShape): "on" | "off" => config.apiKeys
 const refusal = (presented: boolean): string =>
   presented ? "invalid API key" : "missing API key: send Authorization: Bearer <key> (the service has API_KEYS set)"
 
+/** The refusal of a request without one of the configured keys (none when auth is off or the key is valid). */
+export const missingKey = (config: AppConfigShape, request: HttpServerRequest.HttpServerRequest): Unauthorized | undefined => {
+  if (config.apiKeys.length === 0 || hasValidKey(config, request)) return undefined
+  return new Unauthorized({ error: refusal(presentedKey(request) !== undefined) })
+}
+
 /** The contract's bearer auth; it provides the `Caller` its handlers give the engine. */
 export const AuthorizationLayer = Layer.effect(
   Authorization,

@@ -18,6 +18,7 @@ import { Api, Caller } from "./Api.ts"
 import { authMode, AuthorizationLayer, hasValidKey } from "./auth.ts"
 import { readJsonBody } from "./body.ts"
 import { JobsHandlers } from "./jobs.ts"
+import { metricsResponse } from "./metricsRoute.ts"
 import { ndjsonResults } from "./stream.ts"
 
 /** The registered response models with their JSON Schemas (generated once, at startup). */
@@ -75,7 +76,7 @@ const SystemHandlers = HttpApiBuilder.group(
       if (authMode(config) === "on" && !hasValidKey(config, request)) return Effect.succeed<Health>({ status: "ok" })
       // Redis being down is a warning, not ill health: questions are still answered (uncached).
       return Effect.map(cache.health, (cache): Health => ({ status: "ok", auth: authMode(config), cache }))
-    })
+    }).handleRaw("metrics", ({ request }) => metricsResponse(config, request))
   })
 )
 

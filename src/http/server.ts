@@ -1,12 +1,13 @@
 /** The HTTP server layer: routes on Node's http server, listening where the config says. */
 // The module, not the package index: the index loads every Node module of the platform (+25 MB, +0.5 s).
 import * as NodeHttpServer from "@effect/platform-node/NodeHttpServer"
-import { Cause, Effect, Layer, LogLevel, References } from "effect"
+import { Cause, Effect, Layer, LogLevel } from "effect"
 import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer, type Server } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
 import { isRouteNotFound, jsonErrorBodies } from "./errorBody.ts"
+import { observeRequests, ServerSpansLayer } from "./observe.ts"
 import { contractRoutes, routes } from "./routes.ts"
 import { serverCloseTimeout, withGracefulShutdown } from "./shutdown.ts"
 
@@ -41,7 +42,9 @@ const serve = Layer.unwrap(Effect.gen(function*() {
             : Effect.logError("request failed", cause).pipe(
               Effect.as(HttpServerResponse.jsonUnsafe({ error: "internal error; see the service log" }, { status: 500 }))
             )
-        )
+        ),
+        // Outermost of ours: it counts the answer the client gets.
+        observeRequests
       )
   })
 }))
@@ -51,6 +54,7 @@ export const HttpServerLayer = Layer.unwrap(Effect.sync(() => {
   return withGracefulShutdown(serve.pipe(Layer.provideMerge(listen(server))), server)
 })).pipe(
   Layer.provide(Layer.effectDiscard(warnIfExposed)),
-  // No trace exporter is configured, so request spans would be built for nobody (docs/performance.md).
-  Layer.provide(Layer.succeed(References.TracerEnabled, false))
+  // Request spans are made only with a trace exporter (OTEL_EXPORTER_OTLP_ENDPOINT): `References.TracerEnabled`
+  // is set by src/observability/tracing.ts, around the whole app (docs/performance.md).
+  Layer.provide(ServerSpansLayer)
 )

@@ -8,6 +8,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
 import type { JobMetadata, JobStatus } from "../domain/Job.ts"
+import { recordJob } from "../observability/metrics.ts"
 import {
   type CountRow,
   decodeChunks,
@@ -112,7 +113,7 @@ export const makeJobStore = Effect.gen(function*() {
         }))
         if (Arr.isArrayNonEmpty(rows)) yield* sql`INSERT INTO llm_batch_questions ${sql.insert(rows)}`
       }
-    }))
+    })).pipe(Effect.tap(() => Effect.sync(() => recordJob("queued"))))
 
   const find = Effect.fnUntraced(function*(id: string, owner: string) {
     const rows = yield* sql<JobRow>`SELECT * FROM llm_batch_jobs WHERE id = ${id} AND owner = ${owner}`
@@ -146,8 +147,9 @@ export const makeJobStore = Effect.gen(function*() {
 
   /** queued → running; gives the chunks' dependencies (what the job's workflow schedules). */
   const start = Effect.fnUntraced(function*(id: string, now: number) {
-    yield* sql`UPDATE llm_batch_jobs SET status = 'running', started_at = ${now}
-      WHERE id = ${id} AND status = 'queued'`
+    const started = yield* sql`UPDATE llm_batch_jobs SET status = 'running', started_at = ${now}
+      WHERE id = ${id} AND status = 'queued' RETURNING id`
+    if (started.length > 0) recordJob("running")
     const rows = yield* sql<{ readonly chunks: string }>`SELECT chunks FROM llm_batch_jobs WHERE id = ${id}`
     return rows[0] === undefined ? [] : decodeChunks(rows[0].chunks)
   })
@@ -162,6 +164,7 @@ export const makeJobStore = Effect.gen(function*() {
     const changed = yield* sql`UPDATE llm_batch_jobs SET status = ${to},
         finished_at = ${options.finishedAt ?? null}, error = ${options.error ?? null}
       WHERE id = ${id} AND ${sql.in("status", from)} RETURNING id`
+    if (changed.length > 0) recordJob(to)
     return changed.length > 0
   })
 

@@ -9,6 +9,7 @@ import { redactSecretValues, scrubSecrets, secretValues } from "../config/secret
 import { type LlmError, MissingApiKeyError, UpstreamError } from "../domain/Errors.ts"
 import { modelId, providers } from "../domain/providers.ts"
 import { type CallOutcome, estimatePromptTokens, RateLimits } from "../gateway/rateLimits.ts"
+import { observeAttempt } from "../observability/spans.ts"
 import { internalHost } from "./addressGuard.ts"
 import { makeAnthropic } from "./Anthropic.ts"
 import { CurrentCall } from "./callAccount.ts"
@@ -58,7 +59,7 @@ export class LlmClient extends Context.Service<LlmClient, {
             Effect.suspend(() => {
               attempts += 1
               account.attempts += 1
-              return call(request, target)
+              return observeAttempt(request, call(request, target))
             })
           ).pipe(
             Effect.tap((completion) => permit.settle(answered(completion))),

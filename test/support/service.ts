@@ -31,7 +31,7 @@ export const startService = (env: Record<string, string>, entry = "src/main.ts")
         return new Promise<RunningService>((resolve, reject) => {
           const onData = (chunk: Buffer) => {
             output += chunk.toString()
-            const match = /Listening on (http:\/\/[^\s]+)/.exec(output)
+            const match = /Listening on (http:\/\/[^\s"]+)/.exec(output)
             if (match) resolve({ child, url: match[1]!, output: () => output })
           }
           child.stdout.on("data", onData)
