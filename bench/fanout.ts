@@ -1,10 +1,12 @@
 /**
  * Fan-out cost: one 1,000-question batch against an instant upstream, in items/s, against the bare
  * SDK making the same 1,000 calls with Promise.all (bench/sdk.ts, its own process). The ratio is
- * taken within each run.
+ * taken within each run, the order alternating; CPU per item (the service's process against the
+ * SDK's) moves less than wall time when other work shares the machine.
  */
 import {
   benchScript,
+  cpuMsOf,
   field,
   fixed,
   median,
@@ -23,12 +25,22 @@ const runs = 5
 export const fanout = async (upstream: Upstream, service: Service): Promise<ReadonlyArray<Row>> => {
   await upstream.setDelay(0)
   await service.ask(questions(size, `fanout-warmup-${Date.now()}`))
-  const samples: Array<{ readonly service: number; readonly floor: number }> = []
-  for (let run = 0; run < runs; run++) {
-    const floor = await runJson(process.execPath, [benchScript("sdk.ts"), "fanout", upstream.baseUrl, String(size)])
+  const samples: Array<{ readonly service: number; readonly floor: number; readonly serviceCpu: number; readonly floorCpu: number }> = []
+  const sdk = () => runJson(process.execPath, [benchScript("sdk.ts"), "fanout", upstream.baseUrl, String(size)])
+  const ours = async (run: number) => {
+    const before = cpuMsOf(service.pid)
     const result = await service.ask(questions(size, `fanout-${run}-${Date.now()}`))
     if (result.ok !== size) throw new Error(`fan-out: only ${result.ok} of ${size} succeeded`)
-    samples.push({ service: size / (result.ms / 1_000), floor: size / (Number(field(floor, "ms")) / 1_000) })
+    return { ms: result.ms, cpuMs: cpuMsOf(service.pid) - before }
+  }
+  for (let run = 0; run < runs; run++) {
+    const [floor, result] = run % 2 === 0 ? [await sdk(), await ours(run)] : await ours(run).then(async (r) => [await sdk(), r] as const)
+    samples.push({
+      service: size / (result.ms / 1_000),
+      floor: size / (Number(field(floor, "ms")) / 1_000),
+      serviceCpu: result.cpuMs / size,
+      floorCpu: Number(field(floor, "cpuMs")) / size
+    })
   }
   const ratio = median(samples.map((s) => s.service / s.floor))
   return [
@@ -38,7 +50,14 @@ export const fanout = async (upstream: Upstream, service: Service): Promise<Read
       fixed(median(samples.map((s) => s.service))),
       fixed(median(samples.map((s) => s.floor))),
       fixed(ratio, 2),
-      verdict(ratio >= 0.8, "≥ 0.80 of floor")
+      verdict(ratio >= 0.9, "≥ 0.90 of floor")
+    ),
+    row(
+      "fan-out, 1,000 questions",
+      "CPU ms per item",
+      fixed(median(samples.map((s) => s.serviceCpu)), 2),
+      fixed(median(samples.map((s) => s.floorCpu)), 2),
+      fixed(median(samples.map((s) => s.serviceCpu / s.floorCpu)), 2)
     )
   ]
 }

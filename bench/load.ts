@@ -4,14 +4,17 @@
  * (bench/rawLoad.ts). autocannon's latencies come from its per-response event, as its own summary
  * rounds them to whole milliseconds. The output includes this process's CPU per request.
  *
- *   node bench/load.ts <url> <connections> <seconds> [autocannon|raw]
+ *   node bench/load.ts <url> <connections> <seconds> [autocannon|raw] [portkey:<upstream base URL>]
  *     → {"rps", "p50", "p99", "requests", "cpuMsPerRequest"}
+ *
+ * With `portkey:…` (raw only) each request is the same question as an OpenAI chat completion for
+ * the Portkey gateway, which forwards it to that upstream (bench/portkey.ts).
  */
 import { randomUUID } from "node:crypto"
 import { percentile } from "./lib.ts"
 import { rawLoad } from "./rawLoad.ts"
 
-const [url = "", connections = "1", seconds = "3", generator = "autocannon"] = process.argv.slice(2)
+const [url = "", connections = "1", seconds = "3", generator = "autocannon", target = "ask"] = process.argv.slice(2)
 
 const withAutocannon = async () => {
   // Loaded only when used: its modules' start-up CPU would count against the raw generator.
@@ -35,6 +38,21 @@ const withAutocannon = async () => {
 
 const withRawSockets = () => {
   const tag = randomUUID()
+  if (target.startsWith("portkey:")) {
+    // What /ask sends upstream for a default question (bench/sdk.ts sends the same).
+    return rawLoad(url, Number(connections), Number(seconds), (n) =>
+      JSON.stringify({
+        model: "gpt-4o-mini",
+        messages: [{ role: "user", content: `bench overhead [${tag}-${n}]` }],
+        temperature: 0.2,
+        max_tokens: 1000,
+        logprobs: true
+      }), [
+      "x-portkey-provider: openai",
+      `x-portkey-custom-host: ${target.slice("portkey:".length)}`,
+      "authorization: Bearer sk-bench"
+    ])
+  }
   return rawLoad(url, Number(connections), Number(seconds), (n) =>
     JSON.stringify({ questions: [{ index: 1, question: `bench overhead [${tag}-${n}]` }] }))
 }

@@ -3,7 +3,7 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, batch, fanout, cache, memory, jobs, replicas)
+ *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, replicas)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
@@ -12,13 +12,17 @@ import { fanout } from "./fanout.ts"
 import { jobs } from "./jobs.ts"
 import { renderTable, type Row, type Service, startService, startUpstream, stopAll, type Upstream } from "./lib.ts"
 import { startupAndMemory } from "./memory.ts"
+import { metricsCost } from "./metrics.ts"
 import { overhead } from "./overhead.ts"
+import { portkey } from "./portkey.ts"
 import { replicas } from "./replicas.ts"
 
 type Scenario = (upstream: Upstream, service: Service) => Promise<ReadonlyArray<Row>>
 
 const scenarios: Record<string, Scenario> = {
   overhead,
+  portkey,
+  metrics: (upstream) => metricsCost(upstream),
   batch: batchScaling,
   fanout,
   cache,

@@ -2,11 +2,12 @@
  * `pnpm bench:profile [clients] [seconds]`: the overhead scenario's load against a service started
  * with `--cpu-prof`, then the profile summed by self time per function and per package, so a hot
  * path can be found without opening DevTools. The .cpuprofile stays in the printed folder.
+ * `pnpm bench:profile fanout [batches]`: the fan-out scenario's 1,000-question batches instead.
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { benchScript, runJson, startService, startUpstream, stopAll } from "./lib.ts"
+import { benchScript, questions, runJson, startService, startUpstream, stopAll } from "./lib.ts"
 
 interface ProfileNode {
   readonly id: number
@@ -19,7 +20,8 @@ interface Profile {
   readonly timeDeltas: ReadonlyArray<number>
 }
 
-const [clients = "32", seconds = "5"] = process.argv.slice(2)
+const [first = "32", second] = process.argv.slice(2)
+const fanoutBatches = first === "fanout" ? Number(second ?? "6") : undefined
 const dir = mkdtempSync(join(tmpdir(), "llm-batch-profile-"))
 
 try {
@@ -27,9 +29,18 @@ try {
   // The sources, not the bundle: the same code, but each frame's file tells its package.
   const service = await startService(upstream, {}, ["--cpu-prof", `--cpu-prof-dir=${dir}`], "src/main.ts")
   const url = `http://127.0.0.1:${service.port}/ask`
-  await runJson(process.execPath, [benchScript("load.ts"), url, clients, "2"]) // warm-up
-  const load = await runJson(process.execPath, [benchScript("load.ts"), url, clients, seconds])
-  process.stdout.write(`load: ${JSON.stringify(load)}\n`)
+  if (fanoutBatches === undefined) {
+    await runJson(process.execPath, [benchScript("load.ts"), url, first, "2"]) // warm-up
+    const load = await runJson(process.execPath, [benchScript("load.ts"), url, first, second ?? "5"])
+    process.stdout.write(`load: ${JSON.stringify(load)}\n`)
+  } else {
+    await service.ask(questions(1000, `profile-warmup-${Date.now()}`))
+    const times: Array<number> = []
+    for (let batch = 0; batch < fanoutBatches; batch++) {
+      times.push((await service.ask(questions(1000, `profile-${batch}-${Date.now()}`))).ms)
+    }
+    process.stdout.write(`fan-out: ${fanoutBatches} batches of 1,000 in ${times.map((ms) => ms.toFixed(0)).join(", ")} ms\n`)
+  }
   await service.stop()
 } finally {
   await stopAll()

@@ -13,8 +13,17 @@ export interface RawLoadResult {
 
 const headerEnd = Buffer.from("\r\n\r\n")
 
-/** `body(n)` is the n-th request's JSON body; every connection runs until `seconds` have passed. */
-export const rawLoad = (url: string, connections: number, seconds: number, body: (n: number) => string) =>
+/**
+ * `body(n)` is the n-th request's JSON body; every connection runs until `seconds` have passed.
+ * `headers`: more header lines (`name: value`), sent with every request.
+ */
+export const rawLoad = (
+  url: string,
+  connections: number,
+  seconds: number,
+  body: (n: number) => string,
+  headers: ReadonlyArray<string> = []
+) =>
   new Promise<RawLoadResult>((resolve, reject) => {
     const { hostname, port, pathname } = new URL(url)
     const latencies: Array<number> = []
@@ -23,9 +32,10 @@ export const rawLoad = (url: string, connections: number, seconds: number, body:
     let failed = 0
     let open = connections
 
+    const extra = headers.map((line) => `${line}\r\n`).join("")
     const request = () => {
       const payload = body(sent++)
-      return `POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\n` +
+      return `POST ${pathname} HTTP/1.1\r\nhost: ${hostname}:${port}\r\ncontent-type: application/json\r\n${extra}` +
         `content-length: ${Buffer.byteLength(payload)}\r\n\r\n${payload}`
     }
 

@@ -3,7 +3,7 @@
  * the service) calling the bench upstream directly. Prints one JSON line.
  *
  *   node bench/sdk.ts loop <baseUrl> <concurrency> <seconds>   → {rps, p50, p99, calls}
- *   node bench/sdk.ts fanout <baseUrl> <calls>                 → {ms}   (all calls with Promise.all)
+ *   node bench/sdk.ts fanout <baseUrl> <calls>                 → {ms, cpuMs}   (all calls with Promise.all)
  *
  * Both modes warm up first (JIT, connection pool), as the long-running service is warm.
  */
@@ -51,8 +51,9 @@ const loop = async (concurrency: number, seconds: number) => {
 
 const fanout = async (calls: number) => {
   const started = performance.now()
+  const cpu = process.cpuUsage()
   await Promise.all(Array.from({ length: calls }, call))
-  return { ms: performance.now() - started }
+  return { ms: performance.now() - started, cpuMs: cpuMs(process.cpuUsage(cpu)) }
 }
 
 if (mode === "loop") {

@@ -4,7 +4,7 @@
  *
  *   POST /v1/chat/completions   the canned answer (after `delayMs`)
  *   POST /_control              body {"delayMs": n}: sets the delay and resets the counters
- *   GET  /_stats                {"calls", "peak"} since the last /_control
+ *   GET  /_stats                {"calls", "peak", "connections"} since the last /_control (connections: opened)
  *
  * Prints `{"port": n}` on stdout once listening (PORT=0 picks a free port).
  */
@@ -24,6 +24,7 @@ let delayMs = 0
 let calls = 0
 let inFlight = 0
 let peak = 0
+let connections = 0
 
 const readBody = (request: IncomingMessage): Promise<string> =>
   new Promise((resolve, reject) => {
@@ -35,7 +36,7 @@ const readBody = (request: IncomingMessage): Promise<string> =>
 
 const server = createServer((request, response) => {
   if (request.url === "/_stats") {
-    response.end(JSON.stringify({ calls, peak }))
+    response.end(JSON.stringify({ calls, peak, connections }))
     return
   }
   if (request.url === "/_control") {
@@ -47,6 +48,7 @@ const server = createServer((request, response) => {
       delayMs = typeof requested === "number" ? requested : 0
       calls = 0
       peak = 0
+      connections = 0
       response.end("{}")
     })
     return
@@ -74,6 +76,9 @@ const server = createServer((request, response) => {
 // Gone with the bench: stdin is the bench's pipe, closed when it exits (even when killed).
 process.stdin.on("end", () => process.exit(0)).resume()
 
+server.on("connection", () => {
+  connections += 1
+})
 server.keepAliveTimeout = 60_000
 server.listen(Number(process.env.PORT ?? 0), "127.0.0.1", () => {
   const address = server.address()

@@ -29,16 +29,64 @@ const tableProviders: Readonly<Record<ProviderName, string | undefined>> = {
 const perMillion = 1_000_000
 
 type Table = typeof CalcPrice
+type TableProvider = NonNullable<NonNullable<Parameters<Table>[2]>["provider"]>
+
+/**
+ * What the table says of one model, found once: looking a model up (every model's match rules in
+ * turn) and the package's general pricing (units, tiers, per-request fees, dated prices) cost
+ * ~90 µs a call. `linear`: the model has one undated price per input and output token and nothing
+ * else a call can be billed for, so its cost is the package's own sum, done here. `provider`: any
+ * other model, priced by the package against a provider holding that one model (it still picks
+ * the price in force at the call and applies tiers and fees). null: the table has no such model.
+ */
+type Found =
+  | { readonly _tag: "linear"; readonly input: number; readonly output: number }
+  | { readonly _tag: "provider"; readonly provider: TableProvider }
+  | null
+const found = new Map<string, Found>()
+
+/** The package's sum for token prices (`price × tokens / per`, input then output). */
+const linearCost = (input: number, output: number, usage: Usage) =>
+  (input * usage.prompt_tokens) / perMillion + (output * usage.completion_tokens) / perMillion
+
+const tokensOf = (usage: Usage) => ({ input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens })
+
+const find = (calcPrice: Table, providerId: string, name: string, usage: Usage): Found => {
+  const price = calcPrice(tokensOf(usage), name, { providerId })
+  if (price === null) return null
+  // The model may come from a provider's fallback list: the one-model provider holds whichever matched.
+  const provider: Found = {
+    _tag: "provider",
+    provider: { ...price.provider, models: [price.model], fallback_model_providers: [] }
+  }
+  const prices = price.model.prices
+  // Dated prices, tiers, per-request fees or other units: the package prices every call.
+  if (Array.isArray(prices) || Object.entries(prices).some(([key, value]) => typeof value !== "number" || key === "requests_kcount")) {
+    return provider
+  }
+  const linear = { _tag: "linear", input: Number(prices.input_mtok ?? 0), output: Number(prices.output_mtok ?? 0) } as const
+  // Only if the package agrees, to the last bit, on this call and two others.
+  const samples = [usage, { prompt_tokens: 1000, completion_tokens: 200 }, { prompt_tokens: 123_457, completion_tokens: 6_789 }]
+  const agrees = samples.every((sample) =>
+    calcPrice(tokensOf(sample), name, { providerId })?.total_price === linearCost(linear.input, linear.output, sample)
+  )
+  return agrees ? linear : provider
+}
 
 const tableCost = (calcPrice: Table, model: ResolvedModel, usage: Usage): number | null => {
   const providerId = tableProviders[model.provider]
   if (providerId === undefined) return null
+  const key = `${providerId}\u0000${model.name}`
   try {
+    let known = found.get(key)
+    if (known === undefined) {
+      known = find(calcPrice, providerId, model.name, usage)
+      found.set(key, known)
+    }
+    if (known === null) return null
+    if (known._tag === "linear") return linearCost(known.input, known.output, usage)
     // Per call: a model's per-request fee (Perplexity) and tiered prices apply as the provider bills them.
-    const price = calcPrice({ input_tokens: usage.prompt_tokens, output_tokens: usage.completion_tokens }, model.name, {
-      providerId
-    })
-    return price === null ? null : price.total_price
+    return calcPrice(tokensOf(usage), model.name, { provider: known.provider })?.total_price ?? null
   } catch {
     // The package throws on an entry it cannot price (e.g. a unit with no base price): that is an unknown price too.
     return null

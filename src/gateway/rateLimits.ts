@@ -10,6 +10,7 @@ import { Context, Deferred, Duration, Effect, Exit, Glob, Layer, Option, Result,
 import { RateLimiter } from "effect/persistence"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { RateLimitRule } from "../config/rateLimits.ts"
+import { recordRateLimitWait } from "../observability/metrics.ts"
 
 /** One upstream attempt, as the limits see it. */
 export interface LimitedCall {
@@ -60,6 +61,10 @@ const makeBucket = (kind: "rpm" | "tpm", glob: string, limit: number): Bucket =>
 })
 
 const unlimited: Permit = { settle: () => Effect.void }
+const noLimits = Effect.succeed(unlimited)
+
+/** Models whose matching rules are remembered. */
+const maxRememberedModels = 1_000
 
 /** Builds the service over whichever store is provided (memory, Redis, or Redis with a memory fallback). */
 const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
@@ -70,13 +75,21 @@ const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
     tpm: rule.tpm === undefined ? undefined : makeBucket("tpm", rule.model, rule.tpm)
   }))
   // Every matching rule applies: `openai/*` can cap a provider while `openai/gpt-4o` caps one model.
+  // Matched once per model: acquire runs before every upstream attempt.
+  const matches = new Map<string, { readonly matched: boolean; readonly rpm: Array<Bucket>; readonly tpm: Array<Bucket> }>()
   const bucketsFor = (model: string) => {
-    const matching = compiled.filter((rule) => Glob.match(rule.glob, model))
-    return {
-      matched: matching.length > 0,
-      rpm: matching.flatMap((rule) => rule.rpm === undefined ? [] : [rule.rpm]),
-      tpm: matching.flatMap((rule) => rule.tpm === undefined ? [] : [rule.tpm])
+    let found = matches.get(model)
+    if (found === undefined) {
+      const matching = compiled.filter((rule) => Glob.match(rule.glob, model))
+      found = {
+        matched: matching.length > 0,
+        rpm: matching.flatMap((rule) => rule.rpm === undefined ? [] : [rule.rpm]),
+        tpm: matching.flatMap((rule) => rule.tpm === undefined ? [] : [rule.tpm])
+      }
+      // Model names come from callers: past this many, the rest are matched on every call instead.
+      if (matches.size < maxRememberedModels) matches.set(model, found)
     }
+    return found
   }
 
   const consume = (bucket: Bucket, tokens: number, onExceeded: "delay" | "fail") =>
@@ -128,6 +141,7 @@ const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
             state.value.phase === "cooldown" ? "paused by a 429's Retry-After" : "a rate learned from 429s"
           })`
         )
+        recordRateLimitWait(call.model, "cooldown", Duration.toSeconds(state.value.delay))
         yield* Effect.sleep(state.value.delay)
         // A learned rate's delay was this call's turn; a pause may have been extended meanwhile.
         if (state.value.phase !== "cooldown") return state.value.epoch
@@ -157,7 +171,9 @@ const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
         }
         const waitMs = Math.min(Duration.toMillis(reason.retryAfter), pollMs)
         yield* Effect.logDebug(`rate limits: ${call.model} waits for ${tokens} tokens (${bucket.label})`)
+        const waitStarted = performance.now()
         yield* Effect.raceFirst(Effect.sleep(Duration.millis(waitMs)), Deferred.await(changed))
+        recordRateLimitWait(call.model, "tokens", (performance.now() - waitStarted) / 1000)
       }
     }))
 
@@ -190,8 +206,9 @@ const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
   })
 
   const acquire = (call: LimitedCall): Effect.Effect<Permit> => {
+    if (compiled.length === 0) return noLimits
     const buckets = bucketsFor(call.model)
-    if (!buckets.matched) return Effect.succeed(unlimited)
+    if (!buckets.matched) return noLimits
     return Effect.uninterruptibleMask((restore) =>
       Effect.gen(function*() {
         const epoch = yield* restore(cooldown(call, buckets.rpm[0]?.limit ?? Number.MAX_SAFE_INTEGER))
@@ -203,6 +220,7 @@ const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
         const delay = yield* takeRequests(call, buckets.rpm)
         if (!Duration.isZero(delay)) {
           yield* Effect.logDebug(`rate limits: ${call.model} waits ${Duration.toMillis(delay)} ms for its request turn`)
+          recordRateLimitWait(call.model, "requests", Duration.toSeconds(delay))
           yield* restore(Effect.sleep(delay)).pipe(Effect.onInterrupt(() => refund))
         }
         for (const bucket of buckets.tpm) {

@@ -27,6 +27,24 @@ describe("sdkFetch with an address guard", () => {
       expect(upstream.requests).toHaveLength(0)
     }).pipe(Effect.provide(FakeUpstream.layer)))
 
+  it.live("an abort ends a call still waiting for its connection (the SDK's timeout while a name resolves)", () =>
+    Effect.gen(function*() {
+      // A resolver that never answers: the request never gets a socket.
+      const guard = publicOnly(() => new Promise(() => {}))
+      const guarded = makeSdkFetch({ maxResponseBytes, guard })
+      const controller = new AbortController()
+      const reason = new Error("the SDK's timeout")
+      const outcome = Effect.promise(() =>
+        guarded("http://never-resolves.example/v1/chat/completions", {
+          method: "POST",
+          body: "{}",
+          signal: controller.signal
+        }).then(() => "answered", (error: unknown) => error)
+      )
+      const [result] = yield* Effect.all([outcome, Effect.sync(() => controller.abort(reason))], { concurrency: "unbounded" })
+      expect(result).toBe(reason)
+    }))
+
   it.live("never reuses a keep-alive socket opened for a trusted target", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream

@@ -1,0 +1,109 @@
+/**
+ * Against the best gateway we can run here: the Portkey AI gateway (`@portkey-ai/gateway`, its own
+ * Node server, started with its CLI entry as a separate process) forwarding to the same instant
+ * upstream as the service. The same single-question load (bench/load.ts, raw sockets, 32 clients,
+ * a new question every request) goes to `POST /ask` and to Portkey's `POST /v1/chat/completions`,
+ * alternating which goes first; ratios are taken within each pair, figures are medians.
+ */
+import { createRequire } from "node:module"
+import { dirname, join } from "node:path"
+import {
+  benchScript,
+  cpuMsOf,
+  field,
+  fixed,
+  freePort,
+  http,
+  median,
+  row,
+  type Row,
+  runJson,
+  type Service,
+  startChild,
+  stopChild,
+  type Upstream,
+  verdict
+} from "./lib.ts"
+
+const clients = 32
+const seconds = 3
+const pairs = 5
+
+interface Load {
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  readonly cpuMs: number
+}
+
+/** Portkey's CLI (`npx @portkey-ai/gateway`), found through its package.json. */
+const entry = () => {
+  const require = createRequire(import.meta.url)
+  return join(dirname(require.resolve("@portkey-ai/gateway/package.json")), "build", "start-server.js")
+}
+
+const startPortkey = async () => {
+  const port = await freePort()
+  // production: no UI and no log console; --headless: no UI routes.
+  const child = startChild(process.execPath, [entry(), `--port=${port}`, "--headless"], { NODE_ENV: "production" })
+  const deadline = performance.now() + 15_000
+  while (performance.now() < deadline) {
+    const up = await http(port, "GET", "/").then((r) => r.status === 200, () => false)
+    if (up) return { port, pid: child.pid!, stop: () => stopChild(child) }
+    await new Promise((resolve) => setTimeout(resolve, 50))
+  }
+  throw new Error("Portkey did not answer GET / within 15 s")
+}
+
+const measure = async (pid: number, url: string, target: string): Promise<Load> => {
+  const before = cpuMsOf(pid)
+  const result = await runJson(process.execPath, [benchScript("load.ts"), url, String(clients), String(seconds), "raw", target])
+  return {
+    rps: Number(field(result, "rps")),
+    p50: Number(field(result, "p50")),
+    p99: Number(field(result, "p99")),
+    cpuMs: (cpuMsOf(pid) - before) / Number(field(result, "requests"))
+  }
+}
+
+export const portkey = async (upstream: Upstream, service: Service): Promise<ReadonlyArray<Row>> => {
+  await upstream.setDelay(0)
+  const gateway = await startPortkey()
+  try {
+    const ours = () => measure(service.pid, `http://127.0.0.1:${service.port}/ask`, "ask")
+    const theirs = () =>
+      measure(gateway.pid, `http://127.0.0.1:${gateway.port}/v1/chat/completions`, `portkey:${upstream.baseUrl}`)
+    // Warm-up: JIT and connection pools on both sides.
+    await ours()
+    await theirs()
+    const samples: Array<{ readonly ours: Load; readonly theirs: Load }> = []
+    for (let pair = 0; pair < pairs; pair++) {
+      if (pair % 2 === 0) {
+        const a = await ours()
+        samples.push({ ours: a, theirs: await theirs() })
+      } else {
+        const b = await theirs()
+        samples.push({ ours: await ours(), theirs: b })
+      }
+    }
+    const pick = (side: "ours" | "theirs", key: keyof Load) => median(samples.map((s) => s[side][key]))
+    const ratio = median(samples.map((s) => s.ours.rps / s.theirs.rps))
+    const p99Below = samples.filter((s) => s.ours.p99 < s.theirs.p99).length
+    const scenario = `vs Portkey, ${clients} clients`
+    return [
+      row(scenario, "req/s", fixed(pick("ours", "rps")), fixed(pick("theirs", "rps")), fixed(ratio, 2), verdict(ratio >= 1.2, "≥ 1.2 × Portkey")),
+      row(scenario, "p50 ms", fixed(pick("ours", "p50"), 2), fixed(pick("theirs", "p50"), 2)),
+      row(
+        scenario,
+        "p99 ms",
+        fixed(pick("ours", "p99"), 2),
+        fixed(pick("theirs", "p99"), 2),
+        fixed(pick("ours", "p99") / pick("theirs", "p99"), 2),
+        verdict(pick("ours", "p99") < pick("theirs", "p99"), `below Portkey's (in ${p99Below} of ${pairs} pairs)`)
+      ),
+      row(scenario, "CPU ms per request", fixed(pick("ours", "cpuMs"), 2), fixed(pick("theirs", "cpuMs"), 2))
+    ]
+  } finally {
+    await gateway.stop()
+  }
+}
