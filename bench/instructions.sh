@@ -5,7 +5,9 @@
 # request, start-up and warm-up cancelled. Counts do not depend on what else the machine does;
 # they still vary run to run with when V8 collects garbage, so take several rounds.
 #
-#   bench/instructions.sh [ROUNDS] DIR...      e.g. bench/instructions.sh 3 /tmp/before .
+#   bench/instructions.sh ROUNDS DIR[@VAR=value,...]...
+#     e.g. bench/instructions.sh 3 /tmp/before .          two checkouts
+#          bench/instructions.sh 2 .@METRICS=true .@METRICS=false   one checkout, two settings
 #   (each DIR a checkout with node_modules; env WARM, SMALL, LARGE, CONCURRENCY)
 set -euo pipefail
 rounds=$1; shift
@@ -16,7 +18,9 @@ export USER=${USER:-root}
 
 # Instructions for a whole run of DIR's service: start, WARM requests, then COUNT more.
 run() {
-  local dir=$1 count=$2 out
+  local dir=$1 count=$2 settings=$3 out
+  local -a extra=()
+  [ -n "$settings" ] && IFS=, read -r -a extra <<<"$settings"
   out=$(mktemp -d)
   ( cd "$dir" && node scripts/build.ts >/dev/null )
   # The upstream exits when its stdin closes: a `sleep` keeps the pipe open until we stop it.
@@ -29,7 +33,7 @@ run() {
   start=$(cd "$dir" && node -e 'console.log(require("./package.json").scripts.start.replace(/^node /, ""))')
   ( cd "$dir" && exec env -i PATH="$PATH" HOME="$HOME" USER="$USER" DATA_DIR="$out/data" PORT="$service" HOST=127.0.0.1 \
       LOG_LEVEL=Warn LLM_CONCURRENCY=64 BATCH_CONCURRENCY=64 OPENAI_BASE_URL="http://127.0.0.1:$upstream/v1" \
-      OPENAI_API_KEY=sk-bench valgrind --tool=callgrind --vgdb=no --smc-check=all-non-file \
+      OPENAI_API_KEY=sk-bench "${extra[@]}" valgrind --tool=callgrind --vgdb=no --smc-check=all-non-file \
       --callgrind-out-file="$out/callgrind" node $start ) >"$out/valgrind" 2>&1 &
   local pid=$!
   for _ in $(seq 1 1200); do curl -sf "http://127.0.0.1:$service/health" >/dev/null && break; sleep 0.5; done
@@ -45,8 +49,10 @@ run() {
 }
 
 for round in $(seq 1 "$rounds"); do
-  for dir in "$@"; do
-    a=$(run "$dir" "$small"); b=$(run "$dir" "$large")
-    echo "round $round  $(cd "$dir" && git rev-parse --short HEAD)  $dir  $(( (b - a) / (large - small) )) instructions per /ask"
+  for target in "$@"; do
+    dir=${target%%@*}; settings=""
+    [ "$dir" != "$target" ] && settings=${target#*@}
+    a=$(run "$dir" "$small" "$settings"); b=$(run "$dir" "$large" "$settings")
+    echo "round $round  $(cd "$dir" && git rev-parse --short HEAD)  $target  $(( (b - a) / (large - small) )) instructions per /ask"
   done
 done
