@@ -1,5 +1,5 @@
 /**
- * Replicas: one 1,500-question job on 1, 2 and 3 replicas sharing a PostgreSQL database (created
+ * Replicas: one job (1,500 questions unless BENCH_REPLICAS_QUESTIONS says otherwise) on 1, 2 and 3 replicas sharing a PostgreSQL database (created
  * for each run, dropped after), against an upstream that answers in 200 ms, each replica allowed
  * 16 upstream calls at once: the replicas' LLM_CONCURRENCY is the bottleneck, so the ideal is
  * 16 / 0.2 s = 80 questions/s per replica. Questions/s from the 202 to `completed`, submitted once
@@ -12,7 +12,8 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { field, fixed, freePort, http, questions, row, type Row, type Service, startService, type Upstream } from "./lib.ts"
 
 const server = process.env.BENCH_DATABASE_SERVER ?? "postgres://postgres@127.0.0.1:5432"
-const count = 1_500
+/** Questions per job: BENCH_REPLICAS_QUESTIONS, default 1,500 (a longer job weighs its start and tail less). */
+const count = Number(process.env.BENCH_REPLICAS_QUESTIONS ?? 1_500)
 const llmConcurrency = 16
 const delayMs = 200
 /** The cluster's shards (its default), each held by one replica's advisory lock. */
