@@ -5,7 +5,7 @@
  */
 import { Duration, Effect, Exit, FiberSet, Option, Redacted, Request, RequestResolver, Schema } from "effect"
 import { Redis } from "ioredis"
-import { describeRedisTarget, firstConnection } from "../config/redis.ts"
+import { connectTimeoutMs, describeRedisTarget, firstConnection, redisConnectionOptions } from "../config/redis.ts"
 import type { Completion } from "../llm/types.ts"
 import type { CacheHealth, CacheShape } from "./Cache.ts"
 import { type CacheKey, decodeCompletion, encodeCompletion } from "./key.ts"
@@ -35,22 +35,13 @@ class Lookup extends Request.Class<{ readonly key: CacheKey }, Option.Option<Com
 export const makeRedisCache = Effect.fnUntraced(function*(settings: RedisSettings) {
   const target = describeRedisTarget(Redacted.value(settings.url))
   const runFork = Effect.runForkWith(yield* Effect.context<never>())
-  const connectTimeoutMs = Math.max(1_000, settings.timeoutMs * 2)
 
   // Set on release: the connection closing then is a shutdown, not an outage.
   let closing = false
   const redis = yield* Effect.acquireRelease(
     Effect.sync(() =>
       new Redis(Redacted.value(settings.url), {
-        connectionName: "llm-batch",
-        // Fail a command at once while disconnected instead of queueing it until Redis is back.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-        commandTimeout: settings.timeoutMs,
-        connectTimeout: connectTimeoutMs,
-        // Keep reconnecting for as long as the process lives, at most a second apart.
-        retryStrategy: (times) => Math.min(times * 100, 1_000),
+        ...redisConnectionOptions("llm-batch", settings.timeoutMs),
         // Writes finishing in the same tick share one round trip.
         enableAutoPipelining: true
       })
@@ -86,7 +77,7 @@ export const makeRedisCache = Effect.fnUntraced(function*(settings: RedisSetting
   redis.on("close", () => markDown("connection closed"))
 
   // Wait briefly for the first connection so a healthy Redis serves the very first batch.
-  const startupProblem = yield* firstConnection(redis, connectTimeoutMs)
+  const startupProblem = yield* firstConnection(redis, connectTimeoutMs(settings.timeoutMs))
   if (startupProblem === undefined) {
     up = true
     yield* Effect.logInfo(`cache: Redis at ${target} (entries live ${settings.ttlSeconds} s)`)

@@ -7,7 +7,7 @@
 import { Context, Duration, Effect, Layer, Predicate, Redacted } from "effect"
 import { RateLimiter, Redis } from "effect/persistence"
 import { Redis as IoRedis } from "ioredis"
-import { describeRedisTarget, firstConnection } from "../config/redis.ts"
+import { connectTimeoutMs, describeRedisTarget, firstConnection, redisConnectionOptions } from "../config/redis.ts"
 
 export interface SharedStoreSettings {
   readonly url: Redacted.Redacted<string>
@@ -45,22 +45,11 @@ const redisService = (client: IoRedis) => {
   })
 }
 
-
 export const makeSharedStore = Effect.fnUntraced(function*(settings: SharedStoreSettings) {
   const target = describeRedisTarget(Redacted.value(settings.url))
-  const connectTimeoutMs = Math.max(1_000, settings.timeoutMs * 2)
   const client = yield* Effect.acquireRelease(
     Effect.sync(() =>
-      new IoRedis(Redacted.value(settings.url), {
-        connectionName: "llm-batch-ratelimits",
-        // Fail a command at once while disconnected: the memory fallback answers instead.
-        enableOfflineQueue: false,
-        maxRetriesPerRequest: 0,
-        autoResendUnfulfilledCommands: false,
-        commandTimeout: settings.timeoutMs,
-        connectTimeout: connectTimeoutMs,
-        retryStrategy: (times) => Math.min(times * 100, 1_000)
-      })
+      new IoRedis(Redacted.value(settings.url), redisConnectionOptions("llm-batch-ratelimits", settings.timeoutMs))
     ),
     (redis) => Effect.sync(() => redis.disconnect())
   )
@@ -73,7 +62,7 @@ export const makeSharedStore = Effect.fnUntraced(function*(settings: SharedStore
   )
 
   // Last known state; a change is logged once, so an outage does not flood the log.
-  let up = (yield* firstConnection(client, connectTimeoutMs)) === undefined
+  let up = (yield* firstConnection(client, connectTimeoutMs(settings.timeoutMs))) === undefined
   if (up) yield* Effect.logInfo(`rate limits: shared through Redis at ${target}`)
   else {
     yield* Effect.logWarning(
