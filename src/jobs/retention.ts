@@ -34,8 +34,9 @@ export const retentionLayer = Layer.effectDiscard(Effect.gen(function*() {
   })
 
   const sweep = Effect.gen(function*() {
-    const deleted = yield* store.deleteFinishedBefore(Date.now() - jobs.retentionMs)
-    yield* Effect.forEach(deleted, forgetWorkflows, { discard: true })
+    const deleted = yield* store.finishedBefore(Date.now() - jobs.retentionMs)
+    // The workflows' records first: a sweep cut short leaves the job row, so the next one finishes it.
+    yield* Effect.forEach(deleted, (job) => Effect.andThen(forgetWorkflows(job), store.remove(job.id)), { discard: true })
     if (deleted.length > 0) yield* Effect.logInfo(`batch jobs: deleted ${deleted.length} ended over JOB_RETENTION_HOURS ago`)
   }).pipe(Effect.catchCause((cause) => Effect.logWarning("batch jobs: deleting expired jobs failed; trying again later", cause)))
 

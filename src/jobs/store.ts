@@ -236,18 +236,18 @@ export const makeJobStore = Effect.gen(function*() {
     )
 
   /** Deletes the jobs that ended before `cutoff`, with their questions and results; gives their ids and chunk counts. */
-  const deleteFinishedBefore = Effect.fnUntraced(function*(cutoff: number) {
+  const finishedBefore = Effect.fnUntraced(function*(cutoff: number) {
     const rows = yield* sql<{ readonly id: string; readonly chunks: string }>`SELECT id, chunks FROM llm_batch_jobs
       WHERE finished_at IS NOT NULL AND finished_at < ${cutoff}`
-    for (const { id } of rows) {
-      yield* sql.withTransaction(Effect.gen(function*() {
-        yield* sql`DELETE FROM llm_batch_results WHERE job_id = ${id}`
-        yield* sql`DELETE FROM llm_batch_questions WHERE job_id = ${id}`
-        yield* sql`DELETE FROM llm_batch_jobs WHERE id = ${id}`
-      }))
-    }
     return rows.map((row) => ({ id: row.id, chunks: decodeChunks(row.chunks).length }))
   })
+
+  const remove = (id: string) =>
+    sql.withTransaction(Effect.gen(function*() {
+      yield* sql`DELETE FROM llm_batch_results WHERE job_id = ${id}`
+      yield* sql`DELETE FROM llm_batch_questions WHERE job_id = ${id}`
+      yield* sql`DELETE FROM llm_batch_jobs WHERE id = ${id}`
+    }))
 
   return {
     insert,
@@ -264,7 +264,8 @@ export const makeJobStore = Effect.gen(function*() {
     resultsAt,
     recordRemaining,
     unfinished,
-    deleteFinishedBefore
+    finishedBefore,
+    remove
   }
 })
 
