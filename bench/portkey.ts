@@ -4,7 +4,10 @@
  * upstream as the service. The same single-question load (bench/load.ts, raw sockets, 32 clients,
  * a new question every request) goes to `POST /ask` and to Portkey's `POST /v1/chat/completions`,
  * alternating which goes first; ratios are taken within each pair, figures are medians.
+ * A third side is the floor of any gateway that keeps the SDK (bench/floorGateway.ts: node:http,
+ * JSON.parse, one `openai` SDK call, nothing else): how far ahead of Portkey the SDK itself lets us be.
  */
+import { once } from "node:events"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import {
@@ -27,7 +30,7 @@ import {
 
 const clients = 32
 const seconds = 3
-const pairs = 5
+const pairs = 6
 
 interface Load {
   readonly rps: number
@@ -55,6 +58,13 @@ const startPortkey = async () => {
   throw new Error("Portkey did not answer GET / within 15 s")
 }
 
+/** bench/floorGateway.ts against the same upstream. */
+const startFloor = async (upstream: Upstream) => {
+  const child = startChild(process.execPath, [benchScript("floorGateway.ts"), upstream.baseUrl])
+  const [line] = await once(child.stdout!, "data")
+  return { port: Number(field(JSON.parse(String(line)), "port")), pid: child.pid!, stop: () => stopChild(child) }
+}
+
 const measure = async (pid: number, url: string, target: string): Promise<Load> => {
   const before = cpuMsOf(pid)
   const result = await runJson(process.execPath, [benchScript("load.ts"), url, String(clients), String(seconds), "raw", target])
@@ -69,24 +79,24 @@ const measure = async (pid: number, url: string, target: string): Promise<Load> 
 export const portkey = async (upstream: Upstream, service: Service): Promise<ReadonlyArray<Row>> => {
   await upstream.setDelay(0)
   const gateway = await startPortkey()
+  const floor = await startFloor(upstream)
   try {
-    const ours = () => measure(service.pid, `http://127.0.0.1:${service.port}/ask`, "ask")
-    const theirs = () =>
-      measure(gateway.pid, `http://127.0.0.1:${gateway.port}/v1/chat/completions`, `portkey:${upstream.baseUrl}`)
-    // Warm-up: JIT and connection pools on both sides.
-    await ours()
-    await theirs()
-    const samples: Array<{ readonly ours: Load; readonly theirs: Load }> = []
-    for (let pair = 0; pair < pairs; pair++) {
-      if (pair % 2 === 0) {
-        const a = await ours()
-        samples.push({ ours: a, theirs: await theirs() })
-      } else {
-        const b = await theirs()
-        samples.push({ ours: await ours(), theirs: b })
-      }
+    const sides = {
+      ours: () => measure(service.pid, `http://127.0.0.1:${service.port}/ask`, "ask"),
+      theirs: () =>
+        measure(gateway.pid, `http://127.0.0.1:${gateway.port}/v1/chat/completions`, `portkey:${upstream.baseUrl}`),
+      floor: () => measure(floor.pid, `http://127.0.0.1:${floor.port}/ask`, "ask")
     }
-    const pick = (side: "ours" | "theirs", key: keyof Load) => median(samples.map((s) => s[side][key]))
+    const orders = [["ours", "theirs", "floor"], ["theirs", "floor", "ours"], ["floor", "ours", "theirs"]] as const
+    // Warm-up: JIT and connection pools on every side.
+    for (const side of orders[0]) await sides[side]()
+    const samples: Array<Record<keyof typeof sides, Load>> = []
+    for (let pair = 0; pair < pairs; pair++) {
+      const sample: Partial<Record<keyof typeof sides, Load>> = {}
+      for (const side of orders[pair % orders.length]!) sample[side] = await sides[side]()
+      samples.push({ ours: sample.ours!, theirs: sample.theirs!, floor: sample.floor! })
+    }
+    const pick = (side: "ours" | "theirs" | "floor", key: keyof Load) => median(samples.map((s) => s[side][key]))
     const ratio = median(samples.map((s) => s.ours.rps / s.theirs.rps))
     const p99Below = samples.filter((s) => s.ours.p99 < s.theirs.p99).length
     const scenario = `vs Portkey, ${clients} clients`
@@ -101,9 +111,20 @@ export const portkey = async (upstream: Upstream, service: Service): Promise<Rea
         fixed(pick("ours", "p99") / pick("theirs", "p99"), 2),
         verdict(pick("ours", "p99") < pick("theirs", "p99"), `below Portkey's (in ${p99Below} of ${pairs} pairs)`)
       ),
-      row(scenario, "CPU ms per request", fixed(pick("ours", "cpuMs"), 2), fixed(pick("theirs", "cpuMs"), 2))
+      row(scenario, "CPU ms per request", fixed(pick("ours", "cpuMs"), 2), fixed(pick("theirs", "cpuMs"), 2)),
+      row(
+        "SDK-only gateway vs Portkey",
+        "req/s",
+        fixed(pick("floor", "rps")),
+        fixed(pick("theirs", "rps")),
+        fixed(median(samples.map((s) => s.floor.rps / s.theirs.rps)), 2),
+        "the ceiling for any gateway on the SDK"
+      ),
+      row("SDK-only gateway vs Portkey", "p99 ms", fixed(pick("floor", "p99"), 2), fixed(pick("theirs", "p99"), 2)),
+      row("SDK-only gateway vs Portkey", "CPU ms per request", fixed(pick("floor", "cpuMs"), 2), fixed(pick("theirs", "cpuMs"), 2))
     ]
   } finally {
+    await floor.stop()
     await gateway.stop()
   }
 }
