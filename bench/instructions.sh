@@ -15,6 +15,7 @@ warm=${WARM:-200}; small=${SMALL:-100}; large=${LARGE:-600}; clients=${CONCURREN
 bench=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 command -v valgrind >/dev/null || { echo "instructions: valgrind is not installed (apt-get install -y valgrind)" >&2; exit 1; }
 export USER=${USER:-root}
+keeper=$((100000 + $$))
 
 # Instructions for a whole run of DIR's service: start, WARM requests, then COUNT more.
 run() {
@@ -23,8 +24,9 @@ run() {
   [ -n "$settings" ] && IFS=, read -r -a extra <<<"$settings"
   out=$(mktemp -d)
   ( cd "$dir" && node scripts/build.ts >/dev/null )
-  # The upstream exits when its stdin closes: a `sleep` keeps the pipe open until we stop it.
-  ( sleep 100000 | PORT=0 node "$bench/upstream.ts" >"$out/upstream" ) &
+  # The upstream exits when its stdin closes: a `sleep` keeps the pipe open until we stop it (a
+  # length of this script's own, so that two scripts at once stop only their own).
+  ( sleep "$keeper" | PORT=0 node "$bench/upstream.ts" >"$out/upstream" ) &
   for _ in $(seq 1 50); do grep -q port "$out/upstream" 2>/dev/null && break; sleep 0.1; done
   local upstream service
   upstream=$(grep -o '[0-9]\+' "$out/upstream")
@@ -42,7 +44,7 @@ run() {
   kill -TERM "$pid"; wait "$pid" || true
   # valgrind writes its counts as the service exits.
   for _ in $(seq 1 600); do grep -q '^totals:' "$out/callgrind" 2>/dev/null && break; sleep 0.1; done
-  pkill -f "sleep 100000" || true
+  pkill -xf "sleep $keeper" || true
   grep -q '"failed":0' "$out/load" || echo "instructions: $(cat "$out/load") in $dir (a retried request counts)" >&2
   awk '/^(summary|totals):/ { print $2; exit }' "$out/callgrind"
   rm -rf "$out"
