@@ -15,6 +15,7 @@ import type { SlotClaim } from "../llm/slots.ts"
 import { recordQuestion } from "../observability/metrics.ts"
 import { traceQuestion } from "../observability/spans.ts"
 import { emptyTally, type Tally } from "./answer.ts"
+import { skippedBecause } from "./notSent.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
 import { type Budget, errorResult, runQuestion } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
@@ -192,13 +193,5 @@ const deadlineMessage = (batchTimeoutMs: number) =>
 const shutdownMessage = (graceMs: number) =>
   `interrupted: the service is shutting down and its grace period of ${graceMs} ms (SHUTDOWN_GRACE_MS) ` +
   "passed before this question finished; send this question again"
-
-const skippedPrefix = "not sent: it depends on question"
-
-/** Names the failure at the root of a chain, so long chains do not nest their messages. */
-const skippedBecause = (failed: ResultItem): string =>
-  failed.error_message?.startsWith(skippedPrefix)
-    ? failed.error_message
-    : `${skippedPrefix} ${failed.index}, which failed: ${failed.error_message}`
 
 export { errorResult } from "./question.ts"

@@ -12,7 +12,7 @@ import { modelChain } from "../gateway/fallbacks.ts"
 import { type Prices, pricesWith } from "../gateway/prices.ts"
 import { internalHost } from "../llm/addressGuard.ts"
 import { type AnswerCheck, prepareAnswerChecks } from "../validation/strategies.ts"
-import { findReferences } from "./placeholders.ts"
+import { dependenciesOf } from "./dependencies.ts"
 
 export interface PlannedItem {
   readonly item: QuestionItem
@@ -75,24 +75,18 @@ export const planBatch = Effect.fnUntraced(function*(
 
   const checks = yield* prepareAnswerChecks(questions)
 
+  const dependencies = dependenciesOf(questions)
   const planned: Array<PlannedItem> = []
-  let previousSequential: number | undefined
   for (const [position, item] of questions.entries()) {
-    const dependsOn = new Set<number>()
-    if (item.method === "sequential") {
-      if (previousSequential !== undefined) dependsOn.add(previousSequential)
-      previousSequential = item.index
+    const { dependsOn, references } = dependencies[position]!
+    const missing = references.find((reference) => !positionOf.has(reference.index))
+    if (missing !== undefined) {
+      return yield* fail(
+        `questions[${position}].question: ${missing.text} refers to index ${missing.index}, ` +
+          `which is not in the batch`
+      )
     }
-    for (const reference of findReferences(item.question)) {
-      if (!positionOf.has(reference.index)) {
-        return yield* fail(
-          `questions[${position}].question: ${reference.text} refers to index ${reference.index}, ` +
-            `which is not in the batch`
-        )
-      }
-      dependsOn.add(reference.index)
-    }
-    planned.push({ item, dependsOn: [...dependsOn], check: checks[position]! })
+    planned.push({ item, dependsOn, check: checks[position]! })
   }
 
   const cycle = findCycle(planned)

@@ -7,6 +7,7 @@
 import { Cause, Duration, Effect, Schedule } from "effect"
 import { WorkflowEngine } from "effect/workflow"
 import { errorResult, runPlan } from "../batch/engine.ts"
+import { cancelledMessage } from "../batch/notSent.ts"
 import type { PlannedItem } from "../batch/plan.ts"
 import { ShutdownSignal } from "../batch/shutdown.ts"
 import { AppConfig } from "../config/AppConfig.ts"
@@ -113,7 +114,7 @@ export const makeJobSteps = Effect.gen(function*() {
       )
       yield* running.stop(jobId)
       yield* persist(
-        store.recordRemaining(jobId, (item) => errorResult(item.index, item.model ?? config.defaultModel, "cancelled", 0, 0))
+        store.recordRemaining(jobId, (item) => errorResult(item.index, item.model ?? config.defaultModel, cancelledMessage, 0, 0))
       )
       yield* persist(store.transition(jobId, ["cancelling"], "cancelled", { finishedAt: Date.now() }))
     })
