@@ -137,6 +137,15 @@ export class JobsGroup extends HttpApiGroup.make("jobs", { topLevel: true })
       summary: "A job's results as NDJSON, in finishing order",
       description: "One `ResultItem` per line for every finished question, read from storage as it is sent."
     })),
+    HttpApiEndpoint.get("jobQuestions", "/batches/:id/questions", {
+      params: jobParams,
+      success: HttpApiSchema.StreamNdjson({ schema: QuestionItem }),
+      error: jobErrors
+    }).annotateMerge(OpenApi.annotations({
+      summary: "A job's questions as NDJSON, in index order",
+      description: "One `QuestionItem` per line, as stored (defaults filled in), read from storage as it is " +
+        "sent: with the results, what a viewer needs to draw the job's dependency graph."
+    })),
     HttpApiEndpoint.post("cancelJob", "/batches/:id/cancel", { params: jobParams, success: Job, error: jobErrors })
       .annotateMerge(OpenApi.annotations({
         summary: "Cancel a job",
@@ -180,6 +189,7 @@ export class Api extends HttpApi.make("llm-batch")
   .annotateMerge(OpenApi.annotations({
     title: "llm-batch",
     version: packageJson.version,
-    description: packageJson.description + " MCP is served at `/mcp` and Effect RPC at `/rpc`."
+    description: packageJson.description +
+      " MCP is served at `/mcp`, Effect RPC at `/rpc` and the web console at `/`."
   }))
 {}

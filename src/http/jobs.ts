@@ -77,6 +77,12 @@ const JobsRoutes = HttpApiBuilder.group(
           yield* jobs.get(params.id, owner)
           return ndjsonResponse(jobs.results(params.id, owner, { follow: query.follow ?? false }))
         }).pipe(Effect.mapError(notFound)))
+      .handleRaw("jobQuestions", ({ params }) =>
+        Effect.gen(function*() {
+          const owner = yield* Caller
+          yield* jobs.get(params.id, owner)
+          return ndjsonResponse(jobs.questions(params.id, owner))
+        }).pipe(Effect.mapError(notFound)))
       .handle("cancelJob", ({ params }) =>
         Effect.flatMap(Caller, (owner) => jobs.cancel(params.id, owner)).pipe(Effect.mapError(notFound)))
   })

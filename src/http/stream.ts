@@ -1,19 +1,21 @@
 /**
  * Newline-delimited JSON answers, one `ResultItem` per line as it comes: POST /ask/stream (the
  * batch runs in the response body's stream, so a client that disconnects interrupts it) and a
- * job's results (read from storage as they are sent).
+ * job's results (read from storage as they are sent); a job's questions the same way.
  */
 import { type Context, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import type { PlannedItem } from "../batch/plan.ts"
 import { type BatchServices, streamPlan } from "../batch/stream.ts"
-import type { ResultItem } from "../domain/Batch.ts"
+import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
 
 const line = (value: unknown) => `${JSON.stringify(value)}\n`
 
 /** A failure mid-stream aborts the connection: the reader sees a cut body, never a clean end. */
-export const ndjsonResponse = <E>(results: Stream.Stream<ResultItem, E>): HttpServerResponse.HttpServerResponse =>
-  HttpServerResponse.stream(results.pipe(Stream.map(line), Stream.encodeText), {
+export const ndjsonResponse = <E>(
+  items: Stream.Stream<ResultItem | QuestionItem, E>
+): HttpServerResponse.HttpServerResponse =>
+  HttpServerResponse.stream(items.pipe(Stream.map(line), Stream.encodeText), {
     contentType: "application/x-ndjson",
     // Proxies (nginx) must pass each line on as it comes instead of buffering the body.
     headers: { "cache-control": "no-cache", "x-accel-buffering": "no" }

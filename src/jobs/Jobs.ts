@@ -6,7 +6,7 @@
  * API_KEYS): a job is visible only to the key that submitted it.
  */
 import { Context, type Effect, type Stream } from "effect"
-import type { ResultItem } from "../domain/Batch.ts"
+import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
 import type { Job, JobNotFoundError, JobRequest, JobResultsPage } from "../domain/Job.ts"
 
@@ -25,6 +25,8 @@ export interface JobsShape {
     owner: string,
     options: { readonly follow: boolean }
   ) => Stream.Stream<ResultItem, JobNotFoundError>
+  /** The job's questions as submitted, in index order, read from storage page by page (the console's graph). */
+  readonly questions: (id: string, owner: string) => Stream.Stream<QuestionItem, JobNotFoundError>
   /** A page of results in finishing order (MCP's `batch_results`). */
   readonly resultsPage: (
     id: string,

@@ -82,6 +82,16 @@ const makeJobs = Effect.gen(function*() {
       )
     ))
 
+  // Keyset paging on the index: each page costs the same, however far into a 50,000-question job.
+  const questions: JobsShape["questions"] = (id, owner) =>
+    Stream.unwrap(Effect.map(find(id, owner), () =>
+      Stream.paginate(undefined as number | undefined, (after) =>
+        orStoreDefect(store.questionsAfter(id, after, pageSize)).pipe(Effect.map((page) => {
+          const last = page.at(-1)
+          return [page, page.length < pageSize || last === undefined ? Option.none() : Option.some(last.index)] as const
+        })))
+    ))
+
   const resultsPage: JobsShape["resultsPage"] = Effect.fnUntraced(function*(id, owner, page) {
     const job = yield* find(id, owner)
     const rows = yield* orStoreDefect(store.resultsAt(id, page.offset, page.limit))
@@ -125,6 +135,7 @@ const makeJobs = Effect.gen(function*() {
     get: find,
     list: (owner, limit) => orStoreDefect(store.list(owner, limit)),
     results,
+    questions,
     resultsPage,
     cancel
   })
@@ -173,6 +184,7 @@ export const unavailableJobs = (reason: unknown) => {
     get: () => fail,
     list: () => fail,
     results: () => Stream.fromEffect(fail),
+    questions: () => Stream.fromEffect(fail),
     resultsPage: () => fail,
     cancel: () => fail
   })

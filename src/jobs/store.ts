@@ -174,6 +174,16 @@ export const makeJobStore = Effect.gen(function*() {
     return rows.map((row): StoredQuestion => ({ item: decodeQuestion(row.item), dependsOn: decodeIndexes(row.depends_on) }))
   })
 
+  /** The questions after index `after` (from the first when undefined), in index order (keyset paging). */
+  const questionsAfter = Effect.fnUntraced(function*(id: string, after: number | undefined, limit: number) {
+    const rows = yield* (after === undefined
+      ? sql<{ readonly item: string }>`SELECT item FROM llm_batch_questions
+          WHERE job_id = ${id} ORDER BY idx LIMIT ${limit}`
+      : sql<{ readonly item: string }>`SELECT item FROM llm_batch_questions
+          WHERE job_id = ${id} AND idx > ${after} ORDER BY idx LIMIT ${limit}`)
+    return rows.map((row) => decodeQuestion(row.item))
+  })
+
   /** The recorded results among these question indexes. */
   const resultsOf = Effect.fnUntraced(function*(id: string, indexes: ReadonlyArray<number>) {
     const found: Array<ResultItem> = []
@@ -258,6 +268,7 @@ export const makeJobStore = Effect.gen(function*() {
     start,
     transition,
     chunkQuestions,
+    questionsAfter,
     resultsOf,
     record,
     resultsAfter,

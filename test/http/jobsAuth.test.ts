@@ -14,12 +14,18 @@ const other = "second-key-456"
 const twoKeys = TestServer.layer({ API_KEYS: `${owner},${other}` })
 
 describe("batch jobs with API_KEYS", () => {
-  it.live("another key gets 404 on status, results and cancel, and does not see the job in its list", () =>
+  it.live("another key gets 404 on status, results, questions and cancel, and does not see the job in its list", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.always("slow", { delayMs: 5_000 })
       const job = yield* submitJob({ questions: [{ index: 1, question: "slow" }] }, { key: owner })
-      const routes = [["GET", ""], ["GET", "/results"], ["GET", "/results?follow=true"], ["POST", "/cancel"]] as const
+      const routes = [
+        ["GET", ""],
+        ["GET", "/results"],
+        ["GET", "/results?follow=true"],
+        ["GET", "/questions"],
+        ["POST", "/cancel"]
+      ] as const
       for (const [method, path] of routes) {
         const answer = yield* jobRequest(`/batches/${job.id}${path}`, { method, headers: bearer(other) })
         expect(answer.status, `${method} ${path}`).toBe(404)
@@ -45,6 +51,7 @@ describe("batch jobs with API_KEYS", () => {
         ["GET", "/batches?limit=abc"],
         ["GET", `/batches/${job.id}`],
         ["GET", `/batches/${job.id}/results`],
+        ["GET", `/batches/${job.id}/questions`],
         ["POST", `/batches/${job.id}/cancel`]
       ] as const
       for (const [method, path] of routes) {

@@ -21,6 +21,7 @@ describe("the batch job routes in /openapi.json", () => {
         ["get", "/batches", ["200", "400", "401", "500"]],
         ["get", "/batches/{id}", ["200", "400", "401", "404", "500"]],
         ["get", "/batches/{id}/results", ["200", "400", "401", "404", "500"]],
+        ["get", "/batches/{id}/questions", ["200", "400", "401", "404", "500"]],
         ["post", "/batches/{id}/cancel", ["200", "400", "401", "404", "500"]]
       ] as const
       for (const [method, path, statuses] of routes) {
@@ -31,7 +32,7 @@ describe("the batch job routes in /openapi.json", () => {
       }
     }).pipe(Effect.provide(TestServer.layer())))
 
-  it.live("declare the domain schemas: JobRequest or JSONL QuestionItems in, Job, JobList and NDJSON ResultItems out", () =>
+  it.live("declare the domain schemas: JobRequest or JSONL QuestionItems in, Job, JobList and NDJSON ResultItems and QuestionItems out", () =>
     Effect.gen(function*() {
       const document = (yield* (yield* TestServer).get("/openapi.json")).body as JsonObject
       const components = at(document, "components", "schemas") as JsonObject
@@ -46,5 +47,7 @@ describe("the batch job routes in /openapi.json", () => {
       expect(schemaOf("/batches/{id}", "get", "responses", "200", "content", "application/json")).toEqual(jsonSchemaOf(Job))
       expect(schemaOf("/batches/{id}/results", "get", "responses", "200", "content", "application/x-ndjson"))
         .toEqual(jsonSchemaOf(ResultItem))
+      expect(schemaOf("/batches/{id}/questions", "get", "responses", "200", "content", "application/x-ndjson"))
+        .toEqual(jsonSchemaOf(QuestionItem))
     }).pipe(Effect.provide(TestServer.layer())))
 })

@@ -1,9 +1,9 @@
 /**
- * The same jobs on PostgreSQL (DATABASE_URL): submit, results, and a resume after a restart, in a
+ * The same jobs on PostgreSQL (DATABASE_URL): submit, results, questions, and a resume after a restart, in a
  * database created for the test and dropped after it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer } from "effect"
+import { Effect, Exit, Layer, Stream } from "effect"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
@@ -18,7 +18,7 @@ const until = (ready: () => boolean) =>
   })
 
 describe("batch jobs on PostgreSQL", () => {
-  it.live("a job runs and its results are read back", () =>
+  it.live("a job runs and its results and questions are read back", () =>
     Effect.gen(function*() {
       const url = yield* database
       yield* Effect.gen(function*() {
@@ -28,6 +28,9 @@ describe("batch jobs on PostgreSQL", () => {
         expect(done.counts).toEqual({ total: 6, succeeded: 6, failed: 0, pending: 0 })
         const results = yield* allResults(job.id)
         expect(results.find((result) => result.index === 6)?.result).toBe("answer to: after answer to: question 5")
+        // In index order, through the questions' own index (BIGINT here).
+        const stored = yield* Stream.runCollect(jobs.questions(job.id, ""))
+        expect(stored.map((question) => question.index)).toEqual([1, 2, 3, 4, 5, 6])
       }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url })))
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 
