@@ -3,7 +3,7 @@
 #   docker run --rm -p 127.0.0.1:8000:8000 --env-file .env -v llm-batch-data:/app/data llm-batch
 # (the named volume keeps batch jobs across containers; without it each container has its own).
 # The image holds only the bundle `pnpm build` makes (dist/: the service, the CLI and every
-# dependency in a few files), so it needs no node_modules. test/ship/dockerfile.test.ts checks this
+# dependency in a few files, and the web console in dist/console), so it needs no node_modules. test/ship/dockerfile.test.ts checks this
 # recipe and runs its install, build and start commands in a clean directory (CI has no Docker engine).
 
 # ---- build: every dependency as locked (esbuild is a dev dependency), then the bundle ----
@@ -20,6 +20,8 @@ RUN pnpm install --frozen-lockfile --ignore-scripts
 COPY tsconfig.json tsconfig.client.json ./
 COPY scripts/build.ts ./scripts/
 COPY src ./src
+# The web console's sources: Vite builds them into dist/console.
+COPY web ./web
 RUN pnpm build
 # The batch job store's directory (DATA_DIR, by default ./data: /app/data), empty, for the runtime.
 RUN mkdir -p data

@@ -4,7 +4,8 @@
  * and a global install load a few files instead of ~1,000 modules: faster starts and less memory
  * (docs/performance.md); they need no node_modules. The typed RPC client (`llm-batch/client`) is
  * built apart: `dist/client.js` with `effect` left as an import (the caller's own copy, so their
- * Layers and ours are one library), and its declarations under `dist/types/`.
+ * Layers and ours are one library), and its declarations under `dist/types/`. The web console
+ * (`web/`, built by Vite) goes to `dist/console/`, where the service finds it beside `dist/main.js`.
  *
  *   node scripts/build.ts [outdir]     default dist/
  */
@@ -14,6 +15,7 @@ import { readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import { fileURLToPath } from "node:url"
+import { build as viteBuild } from "vite"
 
 const root = fileURLToPath(new URL("..", import.meta.url))
 
@@ -49,8 +51,19 @@ const buildClient = async (outdir: string): Promise<void> => {
   rewriteSpecifiers(join(outdir, "types"))
 }
 
+/** The web console into `outdir` (`index.html`, hashed files under `assets/`), emptied first. */
+export const buildConsole = async (outdir: string): Promise<void> => {
+  await viteBuild({
+    configFile: join(root, "web", "vite.config.ts"),
+    // Node loads the TypeScript config itself: no bundled copy of it is written next to it.
+    configLoader: "native",
+    build: { outDir: outdir, emptyOutDir: true }
+  })
+}
+
 export const buildDist = async (outdir = `${root}dist`): Promise<void> => {
   rmSync(outdir, { recursive: true, force: true })
+  await buildConsole(join(outdir, "console"))
   await buildClient(outdir)
   await build({
     absWorkingDir: root,

@@ -65,6 +65,8 @@ export interface AppConfigShape {
   readonly modelPrices: ReadonlyMap<string, ModelPrice>
   /** Metrics, traces and logs (src/config/observability.ts). */
   readonly observability: ObservabilitySettings
+  /** CONSOLE_DIR: the built web console; unset = `console/` beside the bundle (src/http/console.ts). */
+  readonly consoleDir: Option.Option<string>
 }
 
 export type ApiBaseOverride = "public" | "deny" | "any"
@@ -234,6 +236,7 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   fallbacks: fallbacksSetting,
   modelPrices: modelPricesSetting,
   observability: observabilityConfig,
+  consoleDir: Config.option(Config.NonEmptyString("CONSOLE_DIR")),
   providers: Config.all(
     Object.fromEntries(providerNames.map((name) => [name, providerSettings(name)])) as {
       [K in ProviderName]: Config.Config<ProviderSettings>

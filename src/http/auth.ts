@@ -1,7 +1,8 @@
 /**
  * Inbound auth: with `API_KEYS` set, every route but `GET /health` (and the contract's own docs)
  * needs `Authorization: Bearer <key>`. The contract's routes are checked by its `Authorization`
- * middleware, everything else (/mcp, /rpc, unknown routes) by `requireApiKey` at the router.
+ * middleware, everything else (/mcp, /rpc, unknown routes) by `requireApiKey` at the router. The web
+ * console's pages are open: the page asks for the key and sends it with each API call.
  * Keys are compared in constant time over their SHA-256 digests, so length leaks nothing either.
  */
 import { Effect, Layer, Redacted } from "effect"
@@ -95,16 +96,16 @@ const pathOf = (url: string): string =>
   URL.canParse(url, "http://localhost") ? new URL(url, "http://localhost").pathname : ""
 
 /**
- * The router-level check, for every route the contract does not answer for itself (`selfGuarded`:
- * `METHOD /path` of its endpoints, which its middleware checks or leaves open, and its docs).
- * Without API_KEYS it is no check at all: nothing is added to a request's path.
+ * The router-level check, for every route the contract does not answer for itself (`skips`: the
+ * contract's endpoints, which its middleware checks or leaves open, its docs, and the open console
+ * pages). Without API_KEYS it is no check at all: nothing is added to a request's path.
  */
-export const requireApiKey = (config: AppConfigShape, selfGuarded: ReadonlySet<string>) => {
+export const requireApiKey = (config: AppConfigShape, skips: (method: string, path: string) => boolean) => {
   if (config.apiKeys.length === 0) return <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) => handle
   const keys = configuredDigests(config)
   return <E, R>(handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>) =>
     Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
-      if (selfGuarded.has(`${request.method} ${pathOf(request.url)}`)) return handle
+      if (skips(request.method, pathOf(request.url))) return handle
       const presented = presentedKey(request)
       if (presented !== undefined && matchesAny(keys, digest(presented))) return handle
       return Effect.succeed(HttpServerResponse.jsonUnsafe(

@@ -6,13 +6,15 @@
 import { Context, Effect, Exit, Layer } from "effect"
 import { HttpMiddleware, HttpServerError, HttpServerRequest, type HttpServerResponse } from "effect/http"
 import { recordRequest } from "../observability/metrics.ts"
+import { isConsolePage } from "./console.ts"
 import { contractRoutes } from "./routes.ts"
 
 /** Route templates split into segments; `:id` matches any one segment. */
 const templates: ReadonlyArray<ReadonlyArray<string>> = [
   ...new Set([...contractRoutes].map((route) => route.slice(route.indexOf(" ") + 1))),
   "/mcp",
-  "/rpc"
+  "/rpc",
+  "/"
 ].map((path) => path.split("/"))
 
 const pathOf = (url: string): string => {
@@ -25,7 +27,10 @@ const pathOf = (url: string): string => {
  * bounded whatever callers send.
  */
 export const routeLabel = (url: string): string => {
-  const segments = pathOf(url).split("/")
+  const path = pathOf(url)
+  // Every console file under one label.
+  if (path !== "/" && isConsolePage("GET", path)) return "/console/*"
+  const segments = path.split("/")
   const found = templates.find((template) =>
     template.length === segments.length &&
     template.every((part, i) => part === segments[i] || (part.startsWith(":") && segments[i] !== ""))

@@ -1,6 +1,7 @@
 /**
  * Every HTTP route: the contract (`Api.ts`) with its handlers, `/openapi.json` and `/docs`
- * generated from it, and the agent surfaces /mcp and /rpc beside it, each from its own module.
+ * generated from it, the agent surfaces /mcp and /rpc beside it, and the web console (`/`,
+ * `/console/*`), each from its own module.
  */
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
@@ -8,6 +9,7 @@ import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
 import { McpHttpRoutes } from "../mcp/http.ts"
 import { RpcRoutes } from "../rpc/server.ts"
 import { Api } from "./Api.ts"
+import { consoleRoutePaths, ConsoleRoutes, isConsolePage } from "./console.ts"
 import { ApiHandlers } from "./handlers.ts"
 
 type Route = readonly [method: string, path: HttpRouter.PathInput]
@@ -28,6 +30,13 @@ const ownRoutes: ReadonlyArray<Route> = [
  */
 export const contractRoutes: ReadonlySet<string> = new Set(ownRoutes.map(([method, path]) => `${method} ${path}`))
 
+/**
+ * What the router-level auth check leaves alone: the contract's routes (guarded by its own
+ * middleware, or open) and the console's pages (open: they carry no data).
+ */
+export const routerAuthSkips = (method: string, path: string): boolean =>
+  contractRoutes.has(`${method} ${path}`) || isConsolePage(method, path)
+
 const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(ApiHandlers))
 
 // Scalar's script is inlined in the page (no CDN) and its web fonts are off, so it works offline.
@@ -40,7 +49,8 @@ const DocsRoute = HttpApiScalar.layer(Api, { path: "/docs", scalar: { withDefaul
 const methodNotAllowed = Layer.effectDiscard(Effect.gen(function*() {
   const router = yield* HttpRouter.HttpRouter
   const allowed = new Map<HttpRouter.PathInput, Array<string>>()
-  for (const [method, path] of [...ownRoutes, ["POST", "/rpc"] as const]) {
+  const consoleRoutes = consoleRoutePaths.map((path): Route => ["GET", path])
+  for (const [method, path] of [...ownRoutes, ...consoleRoutes, ["POST", "/rpc"] as const]) {
     allowed.set(path, [...(allowed.get(path) ?? []), method])
   }
   for (const [path, methods] of allowed) {
@@ -53,4 +63,4 @@ const methodNotAllowed = Layer.effectDiscard(Effect.gen(function*() {
   }
 }))
 
-export const routes = Layer.mergeAll(ApiRoutes, DocsRoute, McpHttpRoutes, RpcRoutes, methodNotAllowed)
+export const routes = Layer.mergeAll(ApiRoutes, DocsRoute, McpHttpRoutes, RpcRoutes, ConsoleRoutes, methodNotAllowed)

@@ -8,7 +8,7 @@ import { AppConfig } from "../config/AppConfig.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
 import { isRouteNotFound, jsonErrorBodies } from "./errorBody.ts"
 import { observeRequests, ServerSpansLayer } from "./observe.ts"
-import { contractRoutes, routes } from "./routes.ts"
+import { routerAuthSkips, routes } from "./routes.ts"
 import { serverCloseTimeout, withGracefulShutdown } from "./shutdown.ts"
 
 const listen = (server: Server) => Layer.unwrap(Effect.gen(function*() {
@@ -24,7 +24,7 @@ const listen = (server: Server) => Layer.unwrap(Effect.gen(function*() {
 const serve = Layer.unwrap(Effect.gen(function*() {
   const config = yield* AppConfig
   // /mcp, /rpc and unknown routes; the contract's routes check keys themselves (`AuthorizationLayer`).
-  const routerAuth = requireApiKey(config, contractRoutes)
+  const routerAuth = requireApiKey(config, routerAuthSkips)
   return HttpRouter.serve(routes, {
     // The access log ("Sent HTTP response") is written at Info: below that level it would only
     // cost CPU on every request.

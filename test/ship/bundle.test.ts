@@ -38,18 +38,24 @@ const ask = (url: string) =>
   })
 
 describe("the bundle (pnpm build)", () => {
-  it("has the service and the CLI entry points", () => {
+  it("has the service and the CLI entry points, and the web console", () => {
     expect(existsSync(join(dist, "main.js"))).toBe(true)
     expect(existsSync(join(dist, "cli.js"))).toBe(true)
+    expect(existsSync(join(dist, "console", "index.html"))).toBe(true)
   })
 
-  it.live("serves /ask through both SDKs with the Redis cache, then stops on SIGTERM", () =>
+  it.live("serves the console and /ask through both SDKs with the Redis cache, then stops on SIGTERM", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       const prefix = yield* redisPrefix
       const redis = yield* redisClient
       const env = { ...fakeEnvironment(upstream.url), REDIS_URL: sharedRedisUrl, CACHE_KEY_PREFIX: prefix }
       const { child, url, output } = yield* startService(env, join(dist, "main.js"))
+
+      // The console beside the bundle (dist/console), found without CONSOLE_DIR.
+      const page = yield* Effect.promise(() => fetch(`${url}/`))
+      expect(page.status).toBe(200)
+      expect(page.headers.get("content-type")).toContain("text/html")
 
       const first = yield* ask(url)
       expect(first.map((r) => [r.index, r.status, r.result, r.cached])).toEqual([

@@ -90,7 +90,11 @@ describe("Dockerfile", () => {
     for (const path of ["node_modules/effect/package.json", ".env", ".env.local", "test/http/ask.test.ts", ".git/HEAD", ".tools/node", "data/llm-batch.sqlite"]) {
       expect(ignored(path), path).toBe(true)
     }
-    for (const path of ["package.json", "pnpm-lock.yaml", "tsconfig.json", "scripts/build.ts", "src/main.ts", "src/cli/main.ts"]) {
+    const kept = [
+      ...["package.json", "pnpm-lock.yaml", "tsconfig.json", "scripts/build.ts", "src/main.ts", "src/cli/main.ts"],
+      ...["web/index.html", "web/vite.config.ts"]
+    ]
+    for (const path of kept) {
       expect(ignored(path), path).toBe(false)
     }
   })
@@ -183,7 +187,7 @@ const untilHealthy = async (url: string, deadline: number): Promise<Response> =>
 }
 
 describe("the Dockerfile's commands, replayed in a clean directory", () => {
-  it.live("install, build, start the bundle, pass HEALTHCHECK, stop on SIGTERM", () =>
+  it.live("install, build, start the bundle, pass HEALTHCHECK, serve the console, stop on SIGTERM", () =>
     Effect.promise(async () => {
       const pnpmVersion = execFileSync("pnpm", ["--version"], { encoding: "utf8" }).trim()
       expect(pnpmVersion).toBe(pinnedPnpm)
@@ -195,6 +199,8 @@ describe("the Dockerfile's commands, replayed in a clean directory", () => {
         // The bundle alone: the service runs with no node_modules to fall back on.
         expect(readdirSync(runtimeDir).sort()).toEqual(["data", "dist"])
         expect(existsSync(join(runtimeDir, "dist", "main.js"))).toBe(true)
+        // The web console, built by Vite in the build stage, beside the bundle.
+        expect(existsSync(join(runtimeDir, "dist", "console", "index.html"))).toBe(true)
 
         const port = await freePort()
         // Only what the image has: its ENV, plus PATH for node. No keys, no Redis.
@@ -208,6 +214,9 @@ describe("the Dockerfile's commands, replayed in a clean directory", () => {
         try {
           const health = await untilHealthy(`http://127.0.0.1:${port}/health`, Date.now() + 90_000)
           expect(await health.json()).toMatchObject({ status: "ok" })
+          const page = await fetch(`http://127.0.0.1:${port}/`)
+          expect(page.status).toBe(200)
+          expect(page.headers.get("content-type")).toContain("text/html")
 
           const [probe, ...probeArgs] = healthcheckOf(argsOf(finalStage, "HEALTHCHECK").at(-1)!)!.command!
           const check = spawnSync(probe === "node" ? process.execPath : probe!, probeArgs, { env: runEnv, encoding: "utf8" })

@@ -1,0 +1,96 @@
+/**
+ * The console's "Run a batch" screen: a batch run now through /ask/stream fills its graph in as
+ * the answers stream back; an invalid batch shows the service's own message inline (checked in the
+ * page for a field, by the service for a missing reference); the screens fit a phone.
+ */
+import { expect, layer } from "@effect/vitest"
+import { Effect, Layer } from "effect"
+import { clickNode, graphOf, openPage, TestBrowser, waitForCounts } from "../support/browser.ts"
+import { consoleServer } from "../support/consoleServer.ts"
+import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { TestServer } from "../support/TestServer.ts"
+
+layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices: true, timeout: "60 seconds" })(
+  "running a batch from the console",
+  (it) => {
+    it.effect("runs JSONL now through /ask/stream, the graph filling in as answers stream back", () =>
+      Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        const server = yield* TestServer
+        // The second question waits on the first, which answers late: the graph is seen part done.
+        upstream.script("stream first", { text: "FIRST", delayMs: 1_500 })
+        const jsonl = [
+          { question: "stream first" },
+          { question: "stream second, after {Q1_result}" },
+          { question: "stream on its own" }
+        ].map((line) => JSON.stringify(line)).join("\n")
+        const { page, errors } = yield* openPage(`${server.url}/#/run`)
+        yield* Effect.promise(async () => {
+          await page.getByTestId("batch-input").fill(jsonl)
+          await expect.poll(() => page.getByTestId("format").textContent()).toBe("Read as JSONL: 3 questions")
+          await page.getByTestId("run-now").click()
+          await waitForCounts(page, { succeeded: 1, running: 1, pending: 1 })
+          await waitForCounts(page, { succeeded: 3 })
+          await expect.poll(() => page.getByTestId("run-status").textContent()).toBe(
+            "Done: 3 results, 3 succeeded, 0 failed, 0 skipped."
+          )
+          await clickNode(page, "q2")
+          await expect.poll(() => page.getByTestId("details").getByTestId("prompt").textContent()).toBe(
+            "stream second, after FIRST"
+          )
+        })
+        const graph = (yield* Effect.promise(() => graphOf(page)))!
+        expect(graph.edges).toEqual([{ source: "q1", target: "q2" }])
+        // Run now sends no job: nothing was stored.
+        const list = yield* Effect.promise(() => fetch(`${server.url}/batches`).then((r) => r.json()))
+        expect(list).toEqual({ data: [] })
+        expect(errors).toEqual([])
+      }))
+
+    it.effect("shows a field's problem as the service words it, before anything is sent, and the service's 400 after", () =>
+      Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        const server = yield* TestServer
+        const sentBefore = upstream.requests.length
+        const { page, errors } = yield* openPage(`${server.url}/#/run`)
+        yield* Effect.promise(async () => {
+          const input = page.getByTestId("batch-input")
+          const problems = page.getByTestId("validation")
+          await input.fill(JSON.stringify({ questions: [{ index: 1, question: "typo", temprature: 0.5 }] }))
+          await expect.poll(() => problems.textContent()).toBe("questions[0].temprature: unknown field")
+          expect(await page.getByTestId("submit-job").isDisabled()).toBe(true)
+          await input.fill('{"question": "fine"}\n{"question": ""}')
+          await expect.poll(() => problems.textContent()).toContain("line 2: question: expected a value with a length of at least 1")
+          // Well formed, but Q7 is not in the batch: the planner's 400, with the JSONL line named.
+          await input.fill('{"question": "fine"}\n{"question": "after {Q7_result}"}')
+          await expect.poll(() => page.getByTestId("format").textContent()).toBe("Read as JSONL: 2 questions")
+          expect(await problems.textContent()).toBe("")
+          await page.getByTestId("run-now").click()
+          await expect.poll(() => problems.textContent()).toBe(
+            "line 2: question: {Q7_result} refers to index 7, which is not in the batch"
+          )
+        })
+        expect(upstream.requests).toHaveLength(sentBefore)
+        // The browser logs the 400 of the refused request; nothing else went wrong.
+        expect(errors.filter((error) => !error.includes("400"))).toEqual([])
+      }))
+
+    it.effect("on a phone-size screen, the form and a run's graph and details fit the width", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const { page, errors } = yield* openPage(`${server.url}/#/run`, { width: 390, height: 844 })
+        yield* Effect.promise(async () => {
+          await page.getByTestId("load-example").click()
+          await page.getByTestId("run-now").click()
+          await waitForCounts(page, { succeeded: 5 })
+          await clickNode(page, "q3")
+          await page.getByTestId("details").getByTestId("answer").waitFor()
+          // Nothing wider than the screen (no sideways scrolling); the graph takes the width.
+          expect(await page.evaluate<number>("document.documentElement.scrollWidth")).toBeLessThanOrEqual(390)
+          expect((await page.getByTestId("graph").boundingBox())?.width).toBeGreaterThan(300)
+          expect((await page.getByTestId("details").boundingBox())?.width).toBeGreaterThan(300)
+        })
+        expect(errors).toEqual([])
+      }))
+  }
+)

@@ -1,0 +1,52 @@
+/**
+ * The console's entry: a header, and the screen the URL's hash names — `#/` the jobs, `#/jobs/<id>`
+ * a job, `#/run` the batch form. Screens load on first use, so the list does not wait for the graph
+ * library.
+ */
+import "./style.css"
+import { forgetKey, keyEntered, storedKey } from "./auth.ts"
+import { h, replace } from "./dom.ts"
+import "./hooks.ts"
+import type { View } from "./views/view.ts"
+
+const app = document.getElementById("app") ?? document.body
+const main = h("main", {})
+const keyButton = h("button", { type: "button", class: "link", hidden: true }, "Forget the API key")
+keyButton.addEventListener("click", () => {
+  forgetKey()
+  location.reload()
+})
+replace(
+  app,
+  h(
+    "header",
+    { class: "top" },
+    h("a", { class: "brand", href: "#/" }, "llm-batch"),
+    h("nav", {}, h("a", { href: "#/" }, "Jobs"), h("a", { href: "#/run" }, "Run a batch"), h("a", { href: "/docs" }, "API")),
+    keyButton
+  ),
+  main
+)
+
+const screenFor = async (hash: string): Promise<View> => {
+  const job = /^#\/jobs\/([^/]+)$/.exec(hash)
+  if (job !== null) return (await import("./views/job.ts")).jobView(decodeURIComponent(job[1]!))
+  if (hash === "#/run") return (await import("./views/run.ts")).runView
+  return (await import("./views/jobs.ts")).jobsView
+}
+
+let current: AbortController | undefined
+const route = async () => {
+  current?.abort()
+  const controller = new AbortController()
+  current = controller
+  keyButton.hidden = storedKey() === null
+  const screen = await screenFor(location.hash)
+  if (controller.signal.aborted) return
+  const root = h("div", { class: "screen" })
+  replace(main, root)
+  screen(root, controller.signal)
+}
+window.addEventListener("hashchange", () => void route())
+window.addEventListener(keyEntered, () => (keyButton.hidden = false))
+void route()

@@ -1,0 +1,94 @@
+/**
+ * A job's page (`#/jobs/<id>`): its header (status, progress, cost, cancel) polled every second
+ * while it runs, and its question graph, filled from `GET /batches/{id}/results?follow=true`.
+ */
+import type { QuestionItem } from "../../../src/domain/Batch.ts"
+import { finishedStatuses, type Job } from "../../../src/domain/Job.ts"
+import { cancelJob, followResults, getJob, jobQuestions } from "../api.ts"
+import { h, replace } from "../dom.ts"
+import { age, count, tokens, usd } from "../format.ts"
+import { liveGraph } from "../graph/live.ts"
+import { GraphModel } from "../graph/model.ts"
+import { countsText, progressBar, statusBadge } from "./progress.ts"
+import { aborted, message, sleep } from "./view.ts"
+
+const pollMs = 1000
+
+export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal): void => {
+  const header = h("div", { class: "job-header" })
+  const status = h("p", { class: "note", role: "status" }, "Loading the job…")
+  const body = h("div", {})
+  replace(root, h("p", {}, h("a", { href: "#/" }, "← Jobs")), header, status, body)
+  let latest: Job | undefined
+  let onJob: (job: Job) => void = () => {}
+
+  const cancel = h("button", { type: "button", class: "danger", "data-testid": "cancel", hidden: true }, "Cancel job")
+  cancel.addEventListener("click", () => {
+    cancel.disabled = true
+    cancelJob(id).then(showJob, (error: unknown) => {
+      cancel.disabled = false
+      status.textContent = `Cancel failed: ${message(error)}`
+    })
+  })
+
+  // Parts updated in place each second: the cancel button stays put under a pointer.
+  const title = h("h1", {})
+  const summary = h("div", { class: "job-summary" })
+  const meta = h("p", { class: "meta" })
+  const problem = h("p", { class: "error", role: "alert" })
+  header.append(title, summary, meta, problem, cancel)
+
+  function showJob(job: Job) {
+    latest = job
+    const finished = finishedStatuses.has(job.status)
+    replace(title, job.id, " ", statusBadge(job))
+    replace(summary, progressBar(job), countsText(job))
+    replace(
+      meta,
+      `cost ${usd(job.cost_usd)} · tokens ${tokens(job.usage)} · created ${age(job.created_at)}`,
+      job.finished_at === null ? "" : ` · finished ${age(job.finished_at)}`,
+      Object.entries(job.metadata).map(([key, value]) => h("span", { class: "tag" }, `${key}: ${value}`))
+    )
+    problem.textContent = job.error ?? ""
+    problem.hidden = job.error === undefined
+    cancel.hidden = finished || job.status === "cancelling"
+    onJob(job)
+  }
+
+  const pollJob = async () => {
+    while (!signal.aborted && (latest === undefined || !finishedStatuses.has(latest.status))) {
+      await sleep(pollMs, signal)
+      if (signal.aborted) return
+      try {
+        showJob(await getJob(id, signal))
+      } catch (error) {
+        if (aborted(signal, error)) return
+        status.textContent = `Could not refresh the job: ${message(error)}`
+      }
+    }
+  }
+
+  const run = async () => {
+    showJob(await getJob(id, signal))
+    const questions: Array<QuestionItem> = []
+    for await (const question of await jobQuestions(id, signal)) {
+      questions.push(question)
+      if (questions.length % 5000 === 0) status.textContent = `Loading questions… ${count(questions.length)}`
+    }
+    status.textContent = ""
+    const model = new GraphModel(questions)
+    const graph = liveGraph(model)
+    replace(body, graph.element)
+    graph.mount()
+    signal.addEventListener("abort", graph.destroy, { once: true })
+    onJob = (job) => graph.setActive(job.status === "running")
+    if (latest !== undefined) onJob(latest)
+    void pollJob()
+    for await (const result of await followResults(id, signal)) graph.add(result)
+    // The stream ends with the job: read its final state once more.
+    showJob(await getJob(id, signal))
+  }
+  run().catch((error: unknown) => {
+    if (!aborted(signal, error)) status.textContent = message(error)
+  })
+}

@@ -1,0 +1,151 @@
+/**
+ * Run something (`#/run`): paste or upload a batch (JSON or JSONL), see its problems as the
+ * service would report them, then submit it as a job or run it now through `/ask/stream` with
+ * the graph filling in as the answers stream back.
+ */
+import { describeLines } from "../../../src/domain/jsonl.ts"
+import { ApiError, askStream, submitJob } from "../api.ts"
+import { h, replace } from "../dom.ts"
+import { count } from "../format.ts"
+import { liveGraph } from "../graph/live.ts"
+import { GraphModel } from "../graph/model.ts"
+import { exampleBatch } from "./example.ts"
+import { askRequest, type Parsed, parseInput, questionsOf } from "./input.ts"
+import { aborted, message } from "./view.ts"
+
+const validateAfterMs = 250
+
+export const runView = (root: HTMLElement, signal: AbortSignal): void => {
+  const editor = h("textarea", {
+    class: "editor",
+    "data-testid": "batch-input",
+    spellcheck: "false",
+    "aria-label": "Batch (JSON or JSONL)",
+    placeholder: '{"questions": [{"index": 1, "question": "…"}]}\n\nor JSONL, one question per line:\n{"index": 1, "question": "…"}'
+  })
+  const file = h("input", { type: "file", accept: ".json,.jsonl,.ndjson,application/json", "data-testid": "batch-file" })
+  const format = h("span", { class: "note", "data-testid": "format" })
+  const problems = h("div", { class: "problems", role: "alert", "data-testid": "validation" })
+  const submit = h("button", { type: "button", "data-testid": "submit-job" }, "Submit as a job")
+  const runNow = h("button", { type: "button", class: "secondary", "data-testid": "run-now" }, "Run now")
+  const stop = h("button", { type: "button", class: "danger", hidden: true }, "Stop")
+  const output = h("div", { class: "run-output" })
+  const status = h("p", { class: "note", role: "status", "data-testid": "run-status" })
+  let hint: "json" | "jsonl" | undefined
+  let parsed: Parsed = { format: "empty" }
+  let running: AbortController | undefined
+
+  const showProblems = (lines: ReadonlyArray<string>) =>
+    replace(problems, lines.length === 0 ? null : h("ul", {}, lines.map((line) => h("li", {}, line))))
+
+  const validate = () => {
+    parsed = parseInput(editor.value, hint)
+    const questions = questionsOf(parsed)
+    format.textContent = parsed.format === "empty"
+      ? ""
+      : `Read as ${parsed.format.toUpperCase()}${questions.length > 0 ? `: ${count(questions.length)} questions` : ""}`
+    showProblems(parsed.format === "empty" ? [] : parsed.problems ?? [])
+    submit.disabled = runNow.disabled = parsed.format === "empty" || parsed.problems !== undefined
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  editor.addEventListener("input", () => {
+    hint = undefined
+    clearTimeout(timer)
+    timer = setTimeout(validate, validateAfterMs)
+  })
+  file.addEventListener("change", () => {
+    const chosen = file.files?.[0]
+    if (chosen === undefined) return
+    chosen.text().then((text) => {
+      hint = /\.(jsonl|ndjson)$/i.test(chosen.name) ? "jsonl" : /\.json$/i.test(chosen.name) ? "json" : undefined
+      editor.value = text
+      validate()
+    }, (error: unknown) => showProblems([`Could not read ${chosen.name}: ${message(error)}`]))
+  })
+
+  submit.addEventListener("click", () => {
+    validate()
+    if (parsed.format === "empty" || parsed.problems !== undefined) return
+    submit.disabled = true
+    status.textContent = "Submitting…"
+    submitJob(parsed.format === "json" ? { json: parsed.value } : { jsonl: parsed.text }).then(
+      (job) => {
+        location.hash = `#/jobs/${job.id}`
+      },
+      (error: unknown) => {
+        submit.disabled = false
+        status.textContent = ""
+        showProblems([message(error)])
+      }
+    )
+  })
+
+  runNow.addEventListener("click", () => {
+    validate()
+    const ask = askRequest(parsed)
+    if ("problem" in ask) return showProblems([ask.problem])
+    const lines = parsed.format === "jsonl" && parsed.problems === undefined ? parsed.lines : undefined
+    running?.abort()
+    const controller = new AbortController()
+    running = controller
+    signal.addEventListener("abort", () => controller.abort(), { once: true })
+    const model = new GraphModel(ask.request.questions)
+    const graph = liveGraph(model)
+    replace(output, graph.element)
+    graph.mount()
+    controller.signal.addEventListener("abort", () => graph.setActive(false), { once: true })
+    signal.addEventListener("abort", graph.destroy, { once: true })
+    graph.setActive(true)
+    runNow.disabled = true
+    stop.hidden = false
+    status.textContent = `Running ${count(model.size)} questions…`
+    const stream = async () => {
+      let received = 0
+      for await (const result of await askStream(ask.request, controller.signal)) {
+        graph.add(result)
+        received += 1
+      }
+      const counts = model.counts()
+      status.textContent = `Done: ${count(received)} results, ${count(counts.succeeded)} succeeded, ` +
+        `${count(counts.failed)} failed, ${count(counts.skipped)} skipped.`
+    }
+    stream().catch((error: unknown) => {
+      if (aborted(controller.signal, error)) {
+        status.textContent = "Stopped."
+        return
+      }
+      status.textContent = ""
+      // A batch error names `questions[k]`; in JSONL the user thinks in lines.
+      const text = message(error)
+      showProblems([error instanceof ApiError && lines !== undefined ? describeLines(lines, text) : text])
+      replace(output)
+      graph.destroy()
+    }).finally(() => {
+      graph.setActive(false)
+      runNow.disabled = false
+      stop.hidden = true
+    })
+  })
+  stop.addEventListener("click", () => running?.abort())
+
+  const example = h("button", { type: "button", class: "secondary", "data-testid": "load-example" }, "Load an example")
+  example.addEventListener("click", () => {
+    hint = "json"
+    editor.value = exampleBatch
+    validate()
+  })
+
+  replace(
+    root,
+    h("h1", {}, "Run a batch"),
+    h("p", { class: "note" }, "Paste a batch — JSON ", h("code", {}, '{"questions": [...]}'), " or JSONL, one question per line — or upload a file. ",
+      "It is checked here with the service's own rules; the service checks it again."),
+    h("div", { class: "toolbar" }, file, example, format),
+    editor,
+    problems,
+    h("div", { class: "toolbar" }, submit, runNow, stop),
+    status,
+    output
+  )
+  validate()
+}
