@@ -11,28 +11,15 @@ import { AppConfig } from "../../src/config/AppConfig.ts"
 import type { ResultItem } from "../../src/domain/Batch.ts"
 import { LlmScript } from "../../src/llm/LlmScript.ts"
 import { batchOf, engineLayer, finished, until } from "../support/engine.ts"
+import { successResult } from "../support/results.ts"
 
 const planOf = (questions: ReadonlyArray<Record<string, unknown>>) =>
   Effect.gen(function*() {
     return yield* planBatch(batchOf(questions), yield* AppConfig)
   })
 
-const stored = (index: number, result: string): ResultItem => ({
-  index,
-  status: "success",
-  result,
-  error_message: null,
-  confidence: null,
-  retry_count: 0,
-  model: "openai/gpt-4o-mini",
-  cached: false,
-  attempts: 1,
-  latency_ms: 1,
-  usage: { prompt_tokens: 10, completion_tokens: 5 },
-  models_tried: ["openai/gpt-4o-mini"],
-  cost_usd: 0.000005,
-  finish_reason: "stop"
-})
+const stored = (index: number, result: string): ResultItem =>
+  successResult(index, { result, latency_ms: 1, usage: { prompt_tokens: 10, completion_tokens: 5 }, cost_usd: 0.000005 })
 
 describe("running part of a batch", () => {
   it.effect("a dependency outside the plan resolves from the settled results, without a call", () => {

@@ -4,8 +4,9 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { cancelledMessage, skippedBecause } from "../../src/batch/notSent.ts"
-import type { QuestionItem, ResultItem } from "../../src/domain/Batch.ts"
+import type { QuestionItem } from "../../src/domain/Batch.ts"
 import { GraphModel } from "../../web/src/graph/model.ts"
+import { successResult } from "../support/results.ts"
 
 const question = (index: number, text = `question ${index}`, method: QuestionItem["method"] = "concurrent"): QuestionItem => ({
   index,
@@ -17,23 +18,7 @@ const question = (index: number, text = `question ${index}`, method: QuestionIte
   cache: true
 })
 
-const result = (index: number, fields: Partial<ResultItem> = {}): ResultItem => ({
-  index,
-  status: "success",
-  result: `answer ${index}`,
-  error_message: null,
-  confidence: null,
-  retry_count: 0,
-  model: "openai/gpt-4o-mini",
-  cached: false,
-  attempts: 1,
-  latency_ms: 5,
-  usage: null,
-  models_tried: ["openai/gpt-4o-mini"],
-  cost_usd: null,
-  finish_reason: "stop",
-  ...fields
-})
+const result = successResult
 
 describe("the console's graph model", () => {
   it("draws the planner's edges: sequential order and {Q<n>_result} references", () => {
