@@ -37,6 +37,10 @@ const maxBlocks = 200
 export const blockLabel = (block: Block): string =>
   `Q${block.members[0]}–Q${block.members[block.members.length - 1]} (${block.members.length})`
 
+/** A block's label on the graph: short enough not to run into its neighbours' (the count is in its details). */
+export const blockShortLabel = (block: Block): string =>
+  `Q${block.members[0]}–${block.members[block.members.length - 1]}`
+
 export class GraphModel {
   readonly questions: ReadonlyMap<number, QuestionItem>
   readonly dependsOn: ReadonlyMap<number, ReadonlyArray<number>>

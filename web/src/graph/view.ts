@@ -6,7 +6,7 @@
 import dagre from "@dagrejs/dagre"
 import cytoscape from "cytoscape"
 import type { GraphSnapshot, Point } from "../hooks.ts"
-import { type Block, blockLabel, type GraphModel, type NodeStatus, type StatusCounts, statuses } from "./model.ts"
+import { type Block, blockShortLabel, type GraphModel, type NodeStatus, type StatusCounts, statuses } from "./model.ts"
 
 export type Selection =
   | { readonly kind: "question"; readonly index: number }
@@ -90,7 +90,7 @@ export const drawGraph = (
   for (const block of model.blocks) {
     const mix = model.countsOf(block.members)
     mixes.set(block.id, mix)
-    elements.push({ group: "nodes", data: { id: block.id, label: blockLabel(block), kind: "block", status: dominant(mix) } })
+    elements.push({ group: "nodes", data: { id: block.id, label: blockShortLabel(block), kind: "block", status: dominant(mix) } })
   }
   for (const { source, target } of edgesOf(model)) {
     elements.push({ group: "edges", data: { id: `${source}->${target}`, source, target } })
