@@ -8,7 +8,7 @@
  *     e.g. node bench/ab.ts 6 base=/tmp/a/main.js new=/tmp/b/main.js off=/tmp/b/main.js,METRICS=false
  *   (ENTRY: a bundled dist/main.js, as `node scripts/build.ts OUTDIR` writes)
  */
-import { benchScript, cpuMsOf, field, fixed, median, runJson, startService, startUpstream, stopAll } from "./lib.ts"
+import { fixed, loadOn, median, startService, startUpstream, stopAll } from "./lib.ts"
 
 const [roundsText = "6", ...specs] = process.argv.slice(2)
 const variants = specs.map((spec) => {
@@ -23,9 +23,8 @@ try {
   const samples = variants.map(() => ({ cpu: [] as Array<number>, rps: [] as Array<number> }))
   const load = async (i: number) => {
     const service = services[i]!
-    const before = cpuMsOf(service.pid)
-    const result = await runJson(process.execPath, [benchScript("load.ts"), `http://127.0.0.1:${service.port}/ask`, "32", "3", "raw"])
-    return { cpu: (cpuMsOf(service.pid) - before) / Number(field(result, "requests")), rps: Number(field(result, "rps")) }
+    const { cpuMs, rps } = await loadOn(service.pid, `http://127.0.0.1:${service.port}/ask`, { clients: 32, seconds: 3 })
+    return { cpu: cpuMs, rps }
   }
   for (let i = 0; i < variants.length; i++) await load(i) // warm-up
   for (let round = 0; round < Number(roundsText); round++) {

@@ -278,6 +278,46 @@ export const cpuMsOf = (pid: number): number => {
   return (Number(fields[11]) + Number(fields[12])) * (1_000 / 100)
 }
 
+/** What a load run gave: the target's answers, and the CPU each request cost the target and the generator. */
+export interface Load {
+  readonly rps: number
+  readonly p50: number
+  readonly p99: number
+  /** The target process's CPU per request. */
+  readonly cpuMs: number
+  /** The load generator's own CPU per request (a process without a generator, as the SDK floor, has none). */
+  readonly generatorCpuMs: number
+}
+
+/** Reads bench/load.ts's (or bench/sdk.ts's) JSON line, with the target's CPU per request. */
+export const loadOf = (json: unknown, cpuMs: number): Load => ({
+  rps: Number(field(json, "rps")),
+  p50: Number(field(json, "p50")),
+  p99: Number(field(json, "p99")),
+  cpuMs,
+  generatorCpuMs: Number(field(json, "cpuMsPerRequest") ?? 0)
+})
+
+/**
+ * bench/load.ts against `url` from its own process (`raw` sockets unless told; `target` as load.ts
+ * takes it), with the CPU per request of the process `pid` that answers.
+ */
+export const loadOn = async (
+  pid: number,
+  url: string,
+  options: {
+    readonly clients: number
+    readonly seconds: number
+    readonly generator?: "raw" | "autocannon"
+    readonly target?: string
+  }
+): Promise<Load> => {
+  const before = cpuMsOf(pid)
+  const { clients, generator = "raw", seconds, target = "ask" } = options
+  const result = await runJson(process.execPath, [benchScript("load.ts"), url, String(clients), String(seconds), generator, target])
+  return loadOf(result, (cpuMsOf(pid) - before) / Number(field(result, "requests")))
+}
+
 /** VmRSS and VmHWM (peak RSS) of a process, in MB. */
 export const memoryOf = (pid: number): { readonly rssMb: number; readonly hwmMb: number } => {
   const status = readFileSync(`/proc/${pid}/status`, "utf8")

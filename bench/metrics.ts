@@ -8,18 +8,14 @@
  */
 import { recordAttempt, recordCacheLookup, recordCost, recordQuestion, recordRequest } from "../src/observability/metrics.ts"
 import { routeLabel } from "../src/http/observe.ts"
-import { benchScript, cpuMsOf, field, fixed, median, row, type Row, runJson, type Service, startService, type Upstream, verdict } from "./lib.ts"
+import { fixed, loadOn, median, row, type Row, type Service, startService, type Upstream, verdict } from "./lib.ts"
 
 const clients = 32
 const seconds = 3
 const pairs = 5
 
-const cpuPerAsk = async (service: Service): Promise<number> => {
-  const before = cpuMsOf(service.pid)
-  const url = `http://127.0.0.1:${service.port}/ask`
-  const result = await runJson(process.execPath, [benchScript("load.ts"), url, String(clients), String(seconds), "raw"])
-  return (cpuMsOf(service.pid) - before) / Number(field(result, "requests"))
-}
+const cpuPerAsk = async (service: Service): Promise<number> =>
+  (await loadOn(service.pid, `http://127.0.0.1:${service.port}/ask`, { clients, seconds })).cpuMs
 
 /**
  * The recording one single-question `/ask` does with metrics on (observe.ts, engine.ts,

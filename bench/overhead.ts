@@ -11,9 +11,11 @@
  */
 import {
   benchScript,
-  cpuMsOf,
   field,
   fixed,
+  type Load,
+  loadOf,
+  loadOn,
   median,
   row,
   type Row,
@@ -23,44 +25,18 @@ import {
   verdict
 } from "./lib.ts"
 
-interface Load {
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
-  readonly cpuMs: number
-  /** The load generator's own CPU per request (the floor's SDK process has none). */
-  readonly generatorCpuMs: number
-}
-
 const seconds = 3
 const runs = 3
 
 type Generator = "raw" | "autocannon"
 
-const parse = (json: unknown, cpuMs: number): Load => ({
-  rps: Number(field(json, "rps")),
-  p50: Number(field(json, "p50")),
-  p99: Number(field(json, "p99")),
-  cpuMs,
-  generatorCpuMs: Number(field(json, "cpuMsPerRequest") ?? 0)
-})
-
-const service = async (target: Service, clients: number, generator: Generator, duration = seconds): Promise<Load> => {
-  const before = cpuMsOf(target.pid)
-  const result = await runJson(process.execPath, [
-    benchScript("load.ts"),
-    `http://127.0.0.1:${target.port}/ask`,
-    String(clients),
-    String(duration),
-    generator
-  ])
-  return parse(result, (cpuMsOf(target.pid) - before) / Number(field(result, "requests")))
-}
+const service = (target: Service, clients: number, generator: Generator, duration = seconds): Promise<Load> =>
+  loadOn(target.pid, `http://127.0.0.1:${target.port}/ask`, { clients, seconds: duration, generator })
 
 const floor = async (upstream: Upstream, clients: number): Promise<Load> => {
   const args = ["loop", upstream.baseUrl, String(clients), String(seconds)]
   const result = await runJson(process.execPath, [benchScript("sdk.ts"), ...args])
-  return parse(result, Number(field(result, "cpuMsPerCall")))
+  return loadOf(result, Number(field(result, "cpuMsPerCall")))
 }
 
 export const overhead = async (upstream: Upstream, target: Service): Promise<ReadonlyArray<Row>> => {

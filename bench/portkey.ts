@@ -12,15 +12,15 @@ import { createRequire } from "node:module"
 import { dirname, join } from "node:path"
 import {
   benchScript,
-  cpuMsOf,
   field,
   fixed,
   freePort,
   http,
+  type Load,
+  loadOn,
   median,
   row,
   type Row,
-  runJson,
   type Service,
   startChild,
   stopChild,
@@ -32,12 +32,6 @@ const clients = 32
 const seconds = 3
 const pairs = 6
 
-interface Load {
-  readonly rps: number
-  readonly p50: number
-  readonly p99: number
-  readonly cpuMs: number
-}
 
 /** Portkey's CLI (`npx @portkey-ai/gateway`), found through its package.json. */
 const entry = () => {
@@ -65,16 +59,8 @@ const startFloor = async (upstream: Upstream) => {
   return { port: Number(field(JSON.parse(String(line)), "port")), pid: child.pid!, stop: () => stopChild(child) }
 }
 
-const measure = async (pid: number, url: string, target: string): Promise<Load> => {
-  const before = cpuMsOf(pid)
-  const result = await runJson(process.execPath, [benchScript("load.ts"), url, String(clients), String(seconds), "raw", target])
-  return {
-    rps: Number(field(result, "rps")),
-    p50: Number(field(result, "p50")),
-    p99: Number(field(result, "p99")),
-    cpuMs: (cpuMsOf(pid) - before) / Number(field(result, "requests"))
-  }
-}
+const measure = (pid: number, url: string, target: string): Promise<Load> =>
+  loadOn(pid, url, { clients, seconds, target })
 
 export const portkey = async (upstream: Upstream, service: Service): Promise<ReadonlyArray<Row>> => {
   await upstream.setDelay(0)
