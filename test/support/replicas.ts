@@ -7,6 +7,8 @@ import { PgClient } from "@effect/sql-pg"
 import { Effect, Redacted } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import type { FakeUpstreamState, ReceivedRequest } from "./FakeUpstream.ts"
+import { finishedStatuses } from "../../src/domain/Job.ts"
+import { decodeJob, parseResults } from "./jobs.ts"
 import { freePortPromise } from "./ports.ts"
 import { scratchPostgresDatabase } from "./postgres.ts"
 import { type RunningService, startService } from "./service.ts"
@@ -82,36 +84,25 @@ export const submitJob = (replica: Replica, questions: ReadonlyArray<Record<stri
       body: JSON.stringify({ questions })
     })
     if (submitted.status !== 202) return yield* Effect.die(`submit answered ${submitted.status}: ${submitted.text}`)
-    return JSON.parse(submitted.text).id as string
+    return decodeJob(JSON.parse(submitted.text)).id
   })
 
-export interface JobView {
-  readonly status: string
-  readonly counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly pending: number }
-}
-
 export const jobStatus = (replica: Replica, id: string) =>
-  http(`${replica.url}/batches/${id}`).pipe(Effect.map(({ text }): JobView => JSON.parse(text)))
+  http(`${replica.url}/batches/${id}`).pipe(Effect.map(({ text }) => decodeJob(JSON.parse(text))))
 
 /** Polls the job on `replica` until it has ended (bounded by the test's timeout). */
 export const waitForJobEnd = (replica: Replica, id: string) =>
   Effect.gen(function*() {
     while (true) {
       const job = yield* jobStatus(replica, id)
-      if (!["queued", "running", "cancelling"].includes(job.status)) return job
+      if (finishedStatuses.has(job.status)) return job
       yield* Effect.sleep("100 millis")
     }
   })
 
 /** Every result line of the job, read from `replica`. */
 export const jobResults = (replica: Replica, id: string) =>
-  http(`${replica.url}/batches/${id}/results`).pipe(
-    Effect.map(({ text }) =>
-      text.trim().split("\n").filter((line) => line !== "").map((line): { index: number; status: string; error_message: string | null } =>
-        JSON.parse(line)
-      )
-    )
-  )
+  http(`${replica.url}/batches/${id}/results`).pipe(Effect.map(({ text }) => parseResults(text)))
 
 export const kill = (service: RunningService) =>
   Effect.promise(() =>
