@@ -2,10 +2,11 @@
  * The service's HTTP API as the console calls it: the key on every call (asked for on a 401), each
  * answer decoded with the domain's own schemas, NDJSON streams read line by line as they arrive.
  */
-import { Schema } from "effect"
+import { Exit, Schema } from "effect"
 import { BatchRequest, QuestionItem, ResultItem } from "../../src/domain/Batch.ts"
 import { ErrorBody } from "../../src/domain/Http.ts"
 import { Job, JobList } from "../../src/domain/Job.ts"
+import { parseJson } from "../../src/domain/jsonl.ts"
 import { askForKey, storedKey } from "./auth.ts"
 
 /** A call the service refused, with its `{"error"}` message (a 400 names the field to fix). */
@@ -44,12 +45,10 @@ export const call = async (path: string, init: RequestInit = {}): Promise<Respon
   }
 }
 
+/** The body as JSON, or its text when it is not (a proxy's HTML page). */
 const parseOrText = (text: string): unknown => {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return text
-  }
+  const parsed = parseJson(text)
+  return Exit.isSuccess(parsed) ? parsed.value : text
 }
 
 const json = async <S extends Schema.ConstraintDecoder<unknown>>(schema: S, response: Response): Promise<S["Type"]> =>

@@ -33,8 +33,10 @@ export const liveGraph = (model: GraphModel): LiveGraph & { readonly mount: () =
   let all = false
   let timer: ReturnType<typeof setTimeout> | undefined
 
+  // What the legend shows, counted at each redraw (the model may be ahead until the next flush).
+  let shownCounts = model.counts()
   const drawLegend = () => {
-    const counts = model.counts()
+    const counts = shownCounts = model.counts()
     replace(legend, statuses.map((status) =>
       h("li", { class: `status-${status}`, "data-status": status, "data-count": counts[status] },
         h("span", { class: "swatch" }), h("b", {}, count(counts[status])), ` ${status}`)
@@ -72,7 +74,10 @@ export const liveGraph = (model: GraphModel): LiveGraph & { readonly mount: () =
         selection = chosen
         showDetails()
       })
-      exposeGraph({ graph: () => view?.snapshot() ?? null, clientPoint: (id) => view?.clientPoint(id) ?? null })
+      exposeGraph({
+        graph: () => view === undefined ? null : { ...view.snapshot(), counts: { ...shownCounts } },
+        clientPoint: (id) => view?.clientPoint(id) ?? null
+      })
     },
     add: (result) => {
       for (const index of model.addResult(result)) changed.add(index)

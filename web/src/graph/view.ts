@@ -17,7 +17,8 @@ export interface GraphView {
   readonly refresh: (changed?: Iterable<number>) => void
   /** Highlights a question (its block when it is aggregated). */
   readonly highlight: (index: number) => void
-  readonly snapshot: () => GraphSnapshot
+  /** The nodes and edges as drawn (the legend's counts are the live graph's). */
+  readonly snapshot: () => Omit<GraphSnapshot, "counts">
   /** Where a node is on screen (client pixels), to click it. */
   readonly clientPoint: (id: string) => Point | null
   readonly destroy: () => void
@@ -214,8 +215,6 @@ export const drawGraph = (
     onSelect(block === undefined ? { kind: "question", index: Number(id.slice(1)) } : { kind: "block", block })
   })
 
-  // What the graph shows, counted when it is redrawn (the model may be ahead until the next flush).
-  let drawnCounts = model.counts()
   const refresh = (changed?: Iterable<number>) => {
     const indexes = changed ?? model.questions.keys()
     const dirtyBlocks = new Set<Block>()
@@ -237,7 +236,6 @@ export const drawGraph = (
         cy.getElementById(block.id).data({ status: dominant(mix), mix: statuses.map((s) => mix[s]).join(",") })
       }
     })
-    drawnCounts = model.counts()
   }
 
   return {
@@ -254,8 +252,7 @@ export const drawGraph = (
         const mix = mixes.get(node.id())
         return kind === "block" && mix !== undefined ? { id: node.id(), kind, status, mix: { ...mix } } : { id: node.id(), kind, status }
       }),
-      edges: cy.edges().map((edge) => ({ source: edge.source().id(), target: edge.target().id() })),
-      counts: { ...drawnCounts }
+      edges: cy.edges().map((edge) => ({ source: edge.source().id(), target: edge.target().id() }))
     }),
     clientPoint: (id) => {
       const node = cy.getElementById(id)
