@@ -98,20 +98,18 @@ const program = Effect.gen(function*() {
 })
 
 const consoleDir = mkdtempSync(join(tmpdir(), "llm-batch-console-"))
-const scratch = mkdtempSync(join(tmpdir(), "llm-batch-screens-"))
 try {
   await buildConsole(consoleDir)
   await Effect.runPromise(
     Effect.scoped(program).pipe(
       Effect.provide(Layer.mergeAll(
         TestBrowser.layer,
-        TestServer.layer({ CONSOLE_DIR: consoleDir, DATA_DIR: scratch, LOG_LEVEL: "Error" })
+        TestServer.layer({ CONSOLE_DIR: consoleDir, LOG_LEVEL: "Error" })
       ))
     )
   )
 } finally {
   rmSync(consoleDir, { recursive: true, force: true })
-  rmSync(scratch, { recursive: true, force: true })
 }
 // The fake upstream's timers for the answers still "in flight" would keep the process up for minutes.
 process.exit(0)
