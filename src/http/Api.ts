@@ -142,7 +142,7 @@ export class JobsGroup extends HttpApiGroup.make("jobs", { topLevel: true })
       success: HttpApiSchema.StreamNdjson({ schema: QuestionItem }),
       error: jobErrors
     }).annotateMerge(OpenApi.annotations({
-      summary: "A job's questions as NDJSON, in index order",
+      summary: "A job's questions as NDJSON, in the order submitted",
       description: "One `QuestionItem` per line, as stored (defaults filled in), read from storage as it is " +
         "sent: with the results, what a viewer needs to draw the job's dependency graph."
     })),

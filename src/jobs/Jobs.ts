@@ -25,7 +25,7 @@ export interface JobsShape {
     owner: string,
     options: { readonly follow: boolean }
   ) => Stream.Stream<ResultItem, JobNotFoundError>
-  /** The job's questions as submitted, in index order, read from storage page by page (the console's graph). */
+  /** The job's questions as stored, in the order submitted (which `sequential` follows), read from storage page by page (the console's graph). */
   readonly questions: (id: string, owner: string) => Stream.Stream<QuestionItem, JobNotFoundError>
   /** A page of results in finishing order (MCP's `batch_results`). */
   readonly resultsPage: (

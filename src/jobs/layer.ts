@@ -82,13 +82,14 @@ const makeJobs = Effect.gen(function*() {
       )
     ))
 
-  // Keyset paging on the index: each page costs the same, however far into a 50,000-question job.
+  // Keyset paging on the stored position: each page costs the same, however far into a 50,000-question job.
   const questions: JobsShape["questions"] = (id, owner) =>
     Stream.unwrap(Effect.map(find(id, owner), () =>
-      Stream.paginate(undefined as number | undefined, (after) =>
+      Stream.paginate(-1, (after) =>
         orStoreDefect(store.questionsAfter(id, after, pageSize)).pipe(Effect.map((page) => {
           const last = page.at(-1)
-          return [page, page.length < pageSize || last === undefined ? Option.none() : Option.some(last.index)] as const
+          const next = page.length < pageSize || last === undefined ? Option.none() : Option.some(last.position)
+          return [page.map((row) => row.item), next] as const
         })))
     ))
 

@@ -66,19 +66,12 @@ const addCosts = Effect.gen(function*() {
     ON llm_batch_results (job_id, status, prompt_tokens, completion_tokens, cost_usd)`
 })
 
-/** A job's questions in index order, page by page (`GET /batches/{id}/questions`). */
-const indexQuestions = Effect.gen(function*() {
-  const sql = yield* SqlClient
-  yield* sql`CREATE INDEX llm_batch_questions_idx ON llm_batch_questions (job_id, idx)`
-})
-
 /** Brings the job tables up to date; safe to run at every start. */
 export const migrate = Migrator.make({})({
   // Ids leave 2 free: another change of this release may take it.
   loader: Migrator.fromRecord({
     "1_create_job_tables": createTables,
-    "3_add_costs": addCosts,
-    "4_index_questions": indexQuestions
+    "3_add_costs": addCosts
   }),
   table: "llm_batch_migrations"
 })

@@ -174,14 +174,11 @@ export const makeJobStore = Effect.gen(function*() {
     return rows.map((row): StoredQuestion => ({ item: decodeQuestion(row.item), dependsOn: decodeIndexes(row.depends_on) }))
   })
 
-  /** The questions after index `after` (from the first when undefined), in index order (keyset paging). */
-  const questionsAfter = Effect.fnUntraced(function*(id: string, after: number | undefined, limit: number) {
-    const rows = yield* (after === undefined
-      ? sql<{ readonly item: string }>`SELECT item FROM llm_batch_questions
-          WHERE job_id = ${id} ORDER BY idx LIMIT ${limit}`
-      : sql<{ readonly item: string }>`SELECT item FROM llm_batch_questions
-          WHERE job_id = ${id} AND idx > ${after} ORDER BY idx LIMIT ${limit}`)
-    return rows.map((row) => decodeQuestion(row.item))
+  /** A page of the job's questions in the order they were submitted (what `sequential` follows), after `position`. */
+  const questionsAfter = Effect.fnUntraced(function*(id: string, position: number, limit: number) {
+    const rows = yield* sql<{ readonly position: Numeric; readonly item: string }>`SELECT position, item
+      FROM llm_batch_questions WHERE job_id = ${id} AND position > ${position} ORDER BY position LIMIT ${limit}`
+    return rows.map((row) => ({ position: Number(row.position), item: decodeQuestion(row.item) }))
   })
 
   /** The recorded results among these question indexes. */

@@ -1,6 +1,7 @@
 /**
  * `GET /batches/{id}/questions` (what the console draws a job's graph from): the job's questions as
- * stored, one `QuestionItem` per NDJSON line in index order, with the visibility and 404 of every
+ * stored, one `QuestionItem` per NDJSON line in the order submitted (the order `sequential` follows),
+ * with the visibility and 404 of every
  * job route, streamed from storage page by page.
  */
 import { describe, expect, it } from "@effect/vitest"
@@ -18,7 +19,7 @@ const parseQuestions = (text: string) =>
 const questionsOf = (id: string, key?: string) => jobRequest(`/batches/${id}/questions`, { headers: bearer(key) })
 
 describe("GET /batches/{id}/questions", () => {
-  it.live("answers every question as NDJSON in index order, with its defaults filled in", () =>
+  it.live("answers every question as NDJSON in the order submitted, with its defaults filled in", () =>
     Effect.gen(function*() {
       const job = yield* submitJob({
         questions: [
@@ -32,14 +33,15 @@ describe("GET /batches/{id}/questions", () => {
       expect(answer.status, answer.text).toBe(200)
       expect(answer.headers.get("content-type")).toContain("application/x-ndjson")
       const questions = parseQuestions(answer.text)
+      // Not sorted by index: which sequential question follows which is the order they were sent in.
       expect(questions.map((q) => [q.index, q.question, q.method])).toEqual([
+        [30, "third, after {Q10_result}", "concurrent"],
         [10, "first", "sequential"],
-        [20, "second", "sequential"],
-        [30, "third, after {Q10_result}", "concurrent"]
+        [20, "second", "sequential"]
       ])
-      expect(questions[0]).toMatchObject({ temperature: 0, max_tokens: 1000, cache: true })
-      expect(questions[1]).toMatchObject({ system: "be brief", temperature: 0.2 })
-      expect(questions[2]!.model).toBe("anthropic/claude-3-5-haiku-latest")
+      expect(questions[1]).toMatchObject({ temperature: 0, max_tokens: 1000, cache: true })
+      expect(questions[2]).toMatchObject({ system: "be brief", temperature: 0.2 })
+      expect(questions[0]!.model).toBe("anthropic/claude-3-5-haiku-latest")
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("is a 404 {\"error\"} for an unknown job, before any line", () =>
@@ -61,12 +63,12 @@ describe("GET /batches/{id}/questions", () => {
       expect((yield* questionsOf(job.id)).status).toBe(401)
     }).pipe(Effect.provide(TestServer.layer({ API_KEYS: "owner-key,other-key" }))))
 
-  it.live("streams a job of thousands of questions, across the store's pages, in index order", () =>
+  it.live("streams a job of thousands of questions, across the store's pages, in the order submitted", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.always("question", { delayMs: 30_000 })
       const count = 2_345
-      // Submitted in reverse, so the store's order of insertion is not the answer's.
+      // Submitted in reverse: the answer keeps that order, not the indexes'.
       const lines = Array.from({ length: count }, (_, i) => JSON.stringify({ index: count - i, question: `question ${count - i}` }))
       const job = yield* submitJob(lines.join("\n"), { contentType: "application/jsonl" })
       // Its questions are not what this test is about: no need to ask them all.
@@ -77,7 +79,7 @@ describe("GET /batches/{id}/questions", () => {
       expect(answer.headers.get("transfer-encoding")).toBe("chunked")
       expect(answer.headers.get("content-length")).toBeNull()
       const indexes = parseQuestions(answer.text).map((q) => q.index)
-      expect(indexes).toEqual(Array.from({ length: count }, (_, i) => i + 1))
+      expect(indexes).toEqual(Array.from({ length: count }, (_, i) => count - i))
       yield* waitForJob(job.id)
     }).pipe(Effect.provide(TestServer.layer())), 60_000)
 })

@@ -28,7 +28,7 @@ describe("batch jobs on PostgreSQL", () => {
         expect(done.counts).toEqual({ total: 6, succeeded: 6, failed: 0, pending: 0 })
         const results = yield* allResults(job.id)
         expect(results.find((result) => result.index === 6)?.result).toBe("answer to: after answer to: question 5")
-        // In index order, through the questions' own index (BIGINT here).
+        // In the order submitted, paged by the stored position (BIGINT here).
         const stored = yield* Stream.runCollect(jobs.questions(job.id, ""))
         expect(stored.map((question) => question.index)).toEqual([1, 2, 3, 4, 5, 6])
       }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url })))
