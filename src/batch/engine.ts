@@ -193,5 +193,3 @@ const deadlineMessage = (batchTimeoutMs: number) =>
 const shutdownMessage = (graceMs: number) =>
   `interrupted: the service is shutting down and its grace period of ${graceMs} ms (SHUTDOWN_GRACE_MS) ` +
   "passed before this question finished; send this question again"
-
-export { errorResult } from "./question.ts"

@@ -45,8 +45,7 @@ const makeJobs = Effect.gen(function*() {
     )
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
-    const budget = request.max_cost_usd === undefined ? {} : { max_cost_usd: request.max_cost_usd }
-    const plan = yield* planBatch({ questions: request.questions, ...budget }, limits)
+    const plan = yield* planBatch(request, limits)
     const { chunkDependencies, chunkOf } = chunkPlan(plan, config.jobs.chunkSize)
     const id = `batch_${randomUUID().replaceAll("-", "")}`
     yield* orStoreDefect(store.insert(

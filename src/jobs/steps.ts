@@ -6,7 +6,8 @@
  */
 import { Cause, Duration, Effect, Schedule } from "effect"
 import { WorkflowEngine } from "effect/workflow"
-import { errorResult, runPlan } from "../batch/engine.ts"
+import { runPlan } from "../batch/engine.ts"
+import { errorResult } from "../batch/question.ts"
 import { cancelledMessage } from "../batch/notSent.ts"
 import type { PlannedItem } from "../batch/plan.ts"
 import { ShutdownSignal } from "../batch/shutdown.ts"
