@@ -44,6 +44,8 @@ type Found =
   | { readonly _tag: "provider"; readonly provider: TableProvider }
   | null
 const found = new Map<string, Found>()
+/** Model names come from callers: past this many, the rest are looked up on every call instead. */
+const maxRememberedModels = 1_000
 
 /** The package's sum for token prices (`price × tokens / per`, input then output). */
 const linearCost = (input: number, output: number, usage: Usage) =>
@@ -81,7 +83,7 @@ const tableCost = (calcPrice: Table, model: ResolvedModel, usage: Usage): number
     let known = found.get(key)
     if (known === undefined) {
       known = find(calcPrice, providerId, model.name, usage)
-      found.set(key, known)
+      if (found.size < maxRememberedModels) found.set(key, known)
     }
     if (known === null) return null
     if (known._tag === "linear") return linearCost(known.input, known.output, usage)
