@@ -25,8 +25,6 @@ export class CacheUnavailable extends Schema.TaggedError<CacheUnavailable>()("Ca
   message: Schema.String
 }) {}
 
-export { describeRedisTarget }
-
 const messageOf = (cause: unknown): string => cause instanceof Error ? cause.message : String(cause)
 
 /** One batched read: every lookup issued while a batch is being collected shares one MGET. */

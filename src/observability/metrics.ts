@@ -16,7 +16,7 @@ export const registryContext: Context.Context<never> = Context.empty()
  * Model names come from callers' requests: only models of a known provider get a label of their
  * own, and only the first `maxModelLabels` of them; any later one is counted as `other`.
  */
-export const maxModelLabels = 100
+const maxModelLabels = 100
 const modelLabels = new Set<string>()
 
 export const modelLabel = (model: ResolvedModel | string): string => {
