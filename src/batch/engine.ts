@@ -155,7 +155,11 @@ export const runPlan = Effect.fnUntraced(function*(
   // One deadline for the whole batch, not a timer per item (that cost as much CPU as the rest of
   // the engine), raced by the end of a shutdown's grace period when the server has one: whichever
   // comes first interrupts the items still running, which are then reported as such.
-  const items = Effect.as(Effect.forEach(plan, runPlanned, { concurrency: "unbounded", discard: true }), undefined)
+  // A single question (most `/ask` calls) runs in the race's fiber instead of one forked for it.
+  const items = Effect.as(
+    plan.length === 1 ? runPlanned(plan[0]!, 0) : Effect.forEach(plan, runPlanned, { concurrency: "unbounded", discard: true }),
+    undefined
+  )
   const deadline = options.deadline === false
     ? Effect.never
     : Effect.as(Effect.sleep(Duration.millis(config.batchTimeoutMs)), deadlineMessage(config.batchTimeoutMs))

@@ -16,7 +16,7 @@ import { CurrentCall } from "./callAccount.ts"
 import type { LlmScript } from "./LlmScript.ts"
 import { makeOpenAiCompatible } from "./OpenAiCompatible.ts"
 import { baseUrlFor } from "./providers.ts"
-import { retryAfterCapMs, transportSchedule } from "./retry.ts"
+import { retryAfterCapMs, retryAfterFailure, transportSchedule } from "./retry.ts"
 import { FairSlots } from "./slots.ts"
 import type { CallResult, Completion, CompletionRequest, Target } from "./types.ts"
 
@@ -65,8 +65,7 @@ export class LlmClient extends Context.Service<LlmClient, {
             Effect.tap((completion) => permit.settle(answered(completion))),
             Effect.tapError((error) => permit.settle(failed(error)))
           ))
-        return yield* attempt.pipe(
-          Effect.retry(schedule),
+        return yield* retryAfterFailure(attempt, schedule).pipe(
           Effect.map((completion): CallResult => ({ completion: scrubbedCompletion(completion, secrets), attempts })),
           Effect.mapError((error) => error._tag === "UpstreamError" ? finalError(error, attempts, secrets) : error)
         )

@@ -28,6 +28,27 @@ export const retryAfterMs = (headers: Headers | undefined, now = Date.now()): nu
 
 const isRetryable = (error: LlmError): boolean => error._tag === "UpstreamError" && error.retryable
 
+/**
+ * `attempt`, retried by `schedule` only once it has failed: a call that succeeds at once (most do)
+ * never builds the schedule's state, which cost a few per cent of an `/ask` (docs/performance.md).
+ * The schedule is handed the first failure as `Effect.retry(attempt, schedule)` would be: the same
+ * delays, the same number of attempts.
+ */
+export const retryAfterFailure = <A, E extends LlmError, R>(
+  attempt: Effect.Effect<A, E, R>,
+  schedule: Schedule.Schedule<unknown, LlmError>
+): Effect.Effect<A, E, R> =>
+  Effect.catch(attempt, (first) => {
+    let replay: E | undefined = first
+    const again = Effect.suspend(() => {
+      if (replay === undefined) return attempt
+      const error = replay
+      replay = undefined
+      return Effect.fail(error)
+    })
+    return Effect.retry(again, schedule)
+  })
+
 export const transportSchedule = (options: { readonly maxRetries: number; readonly baseDelayMs: number }) =>
   Schedule.exponential(Duration.millis(options.baseDelayMs)).pipe(
     Schedule.jittered,

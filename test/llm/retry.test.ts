@@ -1,6 +1,8 @@
 import { describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
-import { retryAfterMs } from "../../src/llm/retry.ts"
+import { Clock, Effect, Fiber } from "effect"
+import { TestClock } from "effect/testing"
+import { UpstreamError } from "../../src/domain/Errors.ts"
+import { retryAfterFailure, retryAfterMs, transportSchedule } from "../../src/llm/retry.ts"
 import { askOne } from "../support/ask.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { TestServer } from "../support/TestServer.ts"
@@ -14,6 +16,45 @@ describe("Retry-After parsing", () => {
     expect(retryAfterMs(new Headers({ "retry-after": "soon" }))).toBeUndefined()
     expect(retryAfterMs(new Headers())).toBeUndefined()
   })
+})
+
+describe("retryAfterFailure", () => {
+  const busy = (retryAfterMs?: number) =>
+    new UpstreamError({ provider: "openai", message: "busy", retryable: true, status: 429, attempts: 1, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
+
+  /** Runs a scripted attempt under the test clock: when each attempt started, and how it ended. */
+  const run = (
+    retry: (attempt: Effect.Effect<string, UpstreamError>) => Effect.Effect<string, UpstreamError>,
+    outcomes: ReadonlyArray<UpstreamError | string>
+  ) =>
+    Effect.gen(function*() {
+      const started: Array<number> = []
+      let i = 0
+      const attempt = Effect.flatMap(Clock.currentTimeMillis, (now) => {
+        started.push(now)
+        const outcome = outcomes[i++]!
+        return typeof outcome === "string" ? Effect.succeed(outcome) : Effect.fail(outcome)
+      })
+      const fiber = yield* Effect.forkChild(Effect.exit(retry(attempt)))
+      yield* TestClock.adjust("1 minute")
+      const exit = yield* Fiber.join(fiber)
+      const t0 = started[0] ?? 0
+      return { exit, waits: started.map((at) => at - t0) }
+    })
+
+  it.effect("makes the attempts Effect.retry makes, after the waits it would take", () =>
+    Effect.gen(function*() {
+      // No jitter to compare: every wait below is a Retry-After, which the schedule takes as it is.
+      const schedule = transportSchedule({ maxRetries: 2, baseDelayMs: 5 })
+      for (const outcomes of [["ok"], [busy(300), "ok"], [busy(300), busy(700), "ok"], [busy(100), busy(200), busy(300), "never"]]) {
+        const ours = yield* run((attempt) => retryAfterFailure(attempt, schedule), outcomes)
+        const effects = yield* run((attempt) => Effect.retry(attempt, schedule), outcomes)
+        expect(ours).toEqual(effects)
+      }
+      const gaveUp = yield* run((attempt) => retryAfterFailure(attempt, schedule), [busy(100), busy(200), busy(300), "never"])
+      expect(gaveUp.waits).toEqual([0, 100, 300])
+      expect(gaveUp.exit._tag).toBe("Failure")
+    }))
 })
 
 describe("transport retries", () => {
