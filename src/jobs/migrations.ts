@@ -69,9 +69,6 @@ const addCosts = Effect.gen(function*() {
 /** Brings the job tables up to date; safe to run at every start. */
 export const migrate = Migrator.make({})({
   // Ids leave 2 free: another change of this release may take it.
-  loader: Migrator.fromRecord({
-    "1_create_job_tables": createTables,
-    "3_add_costs": addCosts
-  }),
+  loader: Migrator.fromRecord({ "1_create_job_tables": createTables, "3_add_costs": addCosts }),
   table: "llm_batch_migrations"
 })

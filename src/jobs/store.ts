@@ -242,13 +242,14 @@ export const makeJobStore = Effect.gen(function*() {
       Effect.map((rows) => rows.map((row) => ({ id: row.id, status: decodeStatus(row.status) })))
     )
 
-  /** Deletes the jobs that ended before `cutoff`, with their questions and results; gives their ids and chunk counts. */
+  /** The jobs that ended before `cutoff`: their ids and chunk counts (retention.ts deletes each with `remove`). */
   const finishedBefore = Effect.fnUntraced(function*(cutoff: number) {
     const rows = yield* sql<{ readonly id: string; readonly chunks: string }>`SELECT id, chunks FROM llm_batch_jobs
       WHERE finished_at IS NOT NULL AND finished_at < ${cutoff}`
     return rows.map((row) => ({ id: row.id, chunks: decodeChunks(row.chunks).length }))
   })
 
+  /** Deletes a job with its questions and results, in one transaction. */
   const remove = (id: string) =>
     sql.withTransaction(Effect.gen(function*() {
       yield* sql`DELETE FROM llm_batch_results WHERE job_id = ${id}`

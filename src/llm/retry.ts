@@ -30,7 +30,7 @@ const isRetryable = (error: LlmError): boolean => error._tag === "UpstreamError"
 
 /**
  * `attempt`, retried by `schedule` only once it has failed: a call that succeeds at once (most do)
- * never builds the schedule's state, which cost a few per cent of an `/ask` (docs/performance.md).
+ * never builds the schedule's state (2.9 → 0.9 µs per call in process, docs/performance.md).
  * The schedule is handed the first failure as `Effect.retry(attempt, schedule)` would be: the same
  * delays, the same number of attempts.
  */
