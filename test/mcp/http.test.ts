@@ -1,10 +1,10 @@
 import { describe, expect, it } from "@effect/vitest"
-import type { Progress } from "@modelcontextprotocol/sdk/types.js"
 import { Effect } from "effect"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import {
   allTools,
   batchResponse,
+  callWithProgress,
   connectHttp,
   errorText,
   eventually,
@@ -102,18 +102,16 @@ describe("MCP over Streamable HTTP", () => {
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.always("step", { delayMs: 500 })
-      const mcp = yield* client
-      const progress: Array<Progress> = []
+      const server = yield* TestServer
+      const connection = yield* connectHttp(server.url)
       const batch = {
         questions: [1, 2, 3].map((index) => ({ index, question: `step ${index}`, method: "sequential" }))
       }
       // ~1.5 s of work against a 1.2 s timeout: only the per-question progress resets keep it alive.
-      const result = yield* Effect.promise(() =>
-        mcp.callTool({ name: "batch_ask", arguments: batch }, undefined, {
-          onprogress: (update) => progress.push(update),
-          timeout: 1_200,
-          resetTimeoutOnProgress: true
-        })
+      const { answer: result, progress } = yield* callWithProgress(
+        connection,
+        { name: "batch_ask", arguments: batch },
+        { timeout: 1_200, resetTimeoutOnProgress: true }
       )
       expect(batchResponse(result).results.every((r) => r.status === "success")).toBe(true)
       expect(progress.map((p) => [p.progress, p.total])).toEqual([[1, 3], [2, 3], [3, 3]])

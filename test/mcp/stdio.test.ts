@@ -1,9 +1,8 @@
 import { describe, expect, it, layer } from "@effect/vitest"
-import type { Progress } from "@modelcontextprotocol/sdk/types.js"
 import { Context, Effect, Layer } from "effect"
 import { runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
-import { allTools, batchResponse, connectStdio, errorText, eventually, exampleBatch, type McpConnection } from "../support/Mcp.ts"
+import { allTools, batchResponse, callWithProgress, connectStdio, errorText, eventually, exampleBatch, type McpConnection } from "../support/Mcp.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
 
 /** One `llm-batch mcp` process for the file (spawning one costs seconds); tests use distinct prompts. */
@@ -23,18 +22,17 @@ layer(StdioServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.script("capital of France", { text: "Paris" })
-      const { client, transportErrors, stderr } = yield* StdioServer
+      const connection = yield* StdioServer
+      const { client, transportErrors, stderr } = connection
       const { tools } = yield* Effect.promise(() => client.listTools())
       expect(tools.map((tool) => tool.name).toSorted()).toEqual(allTools)
       expect(tools.find((tool) => tool.name === "batch_ask")!.inputSchema.required).toEqual(["questions"])
       expect(tools.find((tool) => tool.name === "batch_ask")!.outputSchema?.required).toEqual(["results", "summary"])
 
-      const progress: Array<Progress> = []
-      const result = yield* Effect.promise(() =>
-        client.callTool({ name: "batch_ask", arguments: exampleBatch }, undefined, {
-          onprogress: (update) => progress.push(update)
-        })
-      )
+      const { answer: result, progress } = yield* callWithProgress(connection, {
+        name: "batch_ask",
+        arguments: exampleBatch
+      })
       expect(batchResponse(result).results.map((r) => r.result)).toEqual([
         "Paris",
         "answer to: What is the population of Paris?",

@@ -6,7 +6,16 @@ import { expect } from "@effect/vitest"
 import { Client } from "@modelcontextprotocol/sdk/client/index.js"
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js"
-import { type CallToolResult, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js"
+import type { RequestOptions } from "@modelcontextprotocol/sdk/shared/protocol.js"
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js"
+import {
+  type CallToolRequest,
+  type CallToolResult,
+  CallToolResultSchema,
+  isJSONRPCResultResponse,
+  type JSONRPCMessage,
+  ProgressNotificationSchema
+} from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Schema } from "effect"
 import { BatchResponse, ResultItem } from "../../src/domain/Batch.ts"
 import { cliPath, repoRoot } from "./Cli.ts"
@@ -29,23 +38,42 @@ export interface McpConnection {
   readonly transportErrors: Array<Error>
   /** What the server wrote to stderr (stdio only). */
   readonly stderr: () => string
+  /** Every message from the server, in arrival order, as the transport handed it to the client. */
+  readonly received: Array<JSONRPCMessage>
 }
 
-const connect = (transport: StdioClientTransport | StreamableHTTPClientTransport, stderr: () => string) =>
+/**
+ * The SDK client handles a notification a microtask after it arrives but a response at once, so
+ * progress sent just before a response, arriving in the same read, finds its handler gone and is
+ * reported as an unknown token (modelcontextprotocol/typescript-sdk#2580). `callWithProgress`
+ * checks those tokens on the wire instead.
+ */
+const lateProgress = (error: Error) => error.message.startsWith("Received a progress notification for an unknown token")
+
+/** The SDK client on any transport, recording what the server sends. */
+export const connect = (transport: Transport, stderr: () => string = () => "") =>
   Effect.acquireRelease(
     Effect.promise(async (): Promise<McpConnection> => {
       const client = new Client({ name: "llm-batch-test", version: "1.0.0" })
       const transportErrors: Array<Error> = []
-      client.onerror = (error) => transportErrors.push(error)
+      client.onerror = (error) => {
+        if (!lateProgress(error)) transportErrors.push(error)
+      }
       await client.connect(transport)
-      return { client, transportErrors, stderr }
+      const received: Array<JSONRPCMessage> = []
+      const dispatch = transport.onmessage
+      transport.onmessage = (message: JSONRPCMessage) => {
+        received.push(message)
+        dispatch?.(message)
+      }
+      return { client, transportErrors, stderr, received }
     }),
     ({ client }) => Effect.promise(() => client.close())
   )
 
 /** The SDK client over Streamable HTTP against `<url>/mcp`. */
 export const connectHttp = (url: string, headers: Record<string, string> = {}) =>
-  connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }), () => "")
+  connect(new StreamableHTTPClientTransport(new URL(`${url}/mcp`), { requestInit: { headers } }))
 
 /** Spawns `node src/cli/main.ts mcp` with exactly `env` (plus PATH) and connects over stdio. */
 export const connectStdio = (env: Record<string, string>) =>
@@ -63,6 +91,33 @@ export const connectStdio = (env: Record<string, string>) =>
   })
 
 type ToolCallAnswer = Awaited<ReturnType<Client["callTool"]>>
+
+/**
+ * Calls a tool with a progress token and returns its answer with the progress notifications the
+ * server sent for it, read off the wire: all carry the call's token and arrive before its response.
+ */
+export const callWithProgress = (
+  { client, received }: McpConnection,
+  params: CallToolRequest["params"],
+  options: Omit<RequestOptions, "onprogress"> = {}
+) =>
+  Effect.promise(async () => {
+    const from = received.length
+    const answer = await client.callTool(params, undefined, { ...options, onprogress: () => {} })
+    const messages = received.slice(from)
+    const response = messages.find(isJSONRPCResultResponse)
+    if (response === undefined) throw new Error("the call's response was not seen on the wire")
+    const responseAt = messages.indexOf(response)
+    const progressIn = (part: Array<JSONRPCMessage>) =>
+      part.flatMap((message) => {
+        const parsed = ProgressNotificationSchema.safeParse(message)
+        return parsed.success ? [parsed.data.params] : []
+      })
+    const progress = progressIn(messages.slice(0, responseAt))
+    expect(progress.map((p) => p.progressToken)).toEqual(progress.map(() => response.id))
+    expect(progressIn(messages.slice(responseAt + 1))).toEqual([])
+    return { answer, progress }
+  })
 
 /** Narrows the SDK's answer (which also allows the 2024-era `toolResult` shape) to a CallToolResult. */
 const toolResult = (answer: ToolCallAnswer): CallToolResult => CallToolResultSchema.parse(answer)
