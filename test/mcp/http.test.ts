@@ -13,10 +13,11 @@ import {
 } from "../support/Mcp.ts"
 import { TestServer } from "../support/TestServer.ts"
 
-const client = Effect.gen(function*() {
+const connection = Effect.gen(function*() {
   const server = yield* TestServer
-  return (yield* connectHttp(server.url)).client
+  return yield* connectHttp(server.url)
 })
+const client = Effect.map(connection, (mcp) => mcp.client)
 
 describe("MCP over Streamable HTTP", () => {
   it.live("lists batch_ask and ask with their input and output schemas", () =>
@@ -102,14 +103,13 @@ describe("MCP over Streamable HTTP", () => {
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       upstream.always("step", { delayMs: 500 })
-      const server = yield* TestServer
-      const connection = yield* connectHttp(server.url)
+      const mcp = yield* connection
       const batch = {
         questions: [1, 2, 3].map((index) => ({ index, question: `step ${index}`, method: "sequential" }))
       }
       // ~1.5 s of work against a 1.2 s timeout: only the per-question progress resets keep it alive.
       const { answer: result, progress } = yield* callWithProgress(
-        connection,
+        mcp,
         { name: "batch_ask", arguments: batch },
         { timeout: 1_200, resetTimeoutOnProgress: true }
       )
