@@ -15,6 +15,7 @@ import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../
 import { recordCost } from "../observability/metrics.ts"
 import { repairLoop, withInstructions } from "../validation/repair.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
+import { type Budget, charge, overBudget } from "./budget.ts"
 
 export interface Answer {
   readonly result: Json
@@ -64,14 +65,16 @@ const addUsage = (total: Usage | null, more: Usage | null): Usage | null =>
     }
 
 /**
- * Asks `request.model`, repairing as the check says; every call is added to `tally` as it ends,
- * so a question that fails (or falls back to another model) still counts what it spent.
+ * Asks `request.model`, repairing as the check says; every call is added to `tally` and charged to
+ * `budget` as it ends, so a question that fails (or falls back to another model) still counts what
+ * it spent, and no repair is sent once the run's budget is spent.
  */
 export const answerQuestion = Effect.fnUntraced(function*(
   request: CompletionRequest,
   check: AnswerCheck,
   maxRepairs: number,
-  tally: Tally
+  tally: Tally,
+  budget: Budget | undefined
 ): Effect.fn.Return<Answer, LlmError | AnswerValidationError, AppConfig | LlmClient> {
   const llm = yield* LlmClient
   const config = yield* AppConfig
@@ -111,6 +114,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
         if (call.cached !== true) {
           const cost = usage === null ? null : prices.callCost(request.model, usage)
           tally.costUsd = addCost(tally.costUsd, cost)
+          charge(budget, cost)
           recordCost(request.model, cost)
         }
         return call.completion
@@ -121,7 +125,8 @@ export const answerQuestion = Effect.fnUntraced(function*(
     withInstructions(request.messages, check.instructions),
     check.check,
     maxRepairs,
-    ask
+    ask,
+    () => overBudget(budget)
   )
   tally.repairs += outcome.repairs
   if (outcome._tag === "Invalid") {
@@ -129,9 +134,10 @@ export const answerQuestion = Effect.fnUntraced(function*(
     const truncated = outcome.finishReason !== null && cutOff.has(outcome.finishReason)
       ? `; the answer was cut off at max_tokens (${request.maxTokens}): raise max_tokens`
       : ""
+    const stopped = outcome.stopped === undefined ? "" : `; the next repair was not sent: ${outcome.stopped}`
     return yield* new AnswerValidationError({
       message: `no valid answer after ${outcome.repairs} repair ${outcome.repairs === 1 ? "retry" : "retries"} ` +
-        `(max_validation_retries): ${outcome.error}${truncated}; the model's last answer is in last_response`,
+        `(max_validation_retries): ${outcome.error}${truncated}${stopped}; the model's last answer is in last_response`,
       lastResponse: outcome.lastResponse,
       finishReason: outcome.finishReason
     })

@@ -17,7 +17,8 @@ import { traceQuestion } from "../observability/spans.ts"
 import { emptyTally, type Tally } from "./answer.ts"
 import { skippedBecause } from "./notSent.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
-import { type Budget, errorResult, runQuestion } from "./question.ts"
+import type { Budget } from "./budget.ts"
+import { errorResult, runQuestion } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
 
 export interface RunOptions {
@@ -124,14 +125,7 @@ export const runPlan = Effect.fnUntraced(function*(
         planned.item.max_validation_retries ?? config.validationMaxRetries,
         tally,
         budget
-      ).pipe(
-        Effect.provideService(CurrentCall, account),
-        // Charged before the gate lets the next question check the budget.
-        Effect.map((result) => {
-          if (budget !== undefined) budget.spent += result.cost_usd ?? 0
-          return result
-        })
-      )
+      ).pipe(Effect.provideService(CurrentCall, account))
       const traced = traceQuestion(planned.item.index, requestedModel, run)
       yield* report(yield* gate === undefined ? traced : gate.withPermit(traced))
     })

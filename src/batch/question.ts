@@ -13,20 +13,8 @@ import type { LlmClient } from "../llm/LlmClient.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
 import { answerQuestion, type Tally } from "./answer.ts"
+import { type Budget, overBudget } from "./budget.ts"
 import { substitute } from "./placeholders.ts"
-
-/** A run's budget: what it may spend and what its questions have spent so far. */
-export interface Budget {
-  readonly limit: number
-  spent: number
-}
-
-/** Why `budget` stops sending, or undefined while it lasts; `more` is what this question has spent already. */
-const overBudget = (budget: Budget | undefined, more: number): string | undefined =>
-  budget === undefined || budget.spent + more < budget.limit ? undefined :
-    `budget exceeded: the batch has spent $${roundUsd(budget.spent + more)} of its max_cost_usd of $${budget.limit}`
-
-const roundUsd = (usd: number) => Number(usd.toPrecision(6))
 
 /** `tally` is the question's, kept by the caller: an interrupted question still reports what it spent. */
 export const runQuestion = Effect.fnUntraced(function*(
@@ -53,7 +41,7 @@ export const runQuestion = Effect.fnUntraced(function*(
     retry_count: tally.repairs
   })
   const first = chain[0]!
-  const stopped = overBudget(budget, 0)
+  const stopped = overBudget(budget)
   if (stopped !== undefined) return errorResult(item.index, first, `${stopped}; this question was not sent`, 0, 0)
   const prompt = substitute(item.question, dependencyResults, maxPromptChars)
 
@@ -67,7 +55,7 @@ export const runQuestion = Effect.fnUntraced(function*(
     tried.push(id)
     if (prompt._tag === "Error") return ended(errorResult(item.index, id, prompt.message, 0, 0))
     const before = tally.attempts
-    const outcome = yield* Effect.result(answerQuestion(requestFor(item, model, prompt.text), check, maxRepairs, tally))
+    const outcome = yield* Effect.result(answerQuestion(requestFor(item, model, prompt.text), check, maxRepairs, tally, budget))
     if (outcome._tag === "Success") {
       const answer = outcome.success
       return ended({
@@ -93,7 +81,7 @@ export const runQuestion = Effect.fnUntraced(function*(
       const path = tried.length > 1 ? ` (the last of the models tried: ${tried.join(", ")})` : ""
       return ended(errorResult(item.index, id, `${failure}${path}`, 0, 0))
     }
-    const spent = overBudget(budget, tally.costUsd ?? 0)
+    const spent = overBudget(budget)
     if (spent !== undefined) {
       return ended(errorResult(item.index, id, `${failure}; the fallback ${next} was not sent: ${spent}`, 0, 0))
     }

@@ -3,6 +3,7 @@
  * Tests provide their own `ConfigProvider` instead of touching `process.env`.
  */
 import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
+import { maxRepairRetries } from "../domain/Batch.ts"
 import { type ProviderName, providerNames, providers } from "../domain/providers.ts"
 import { type RateLimitRule, rateLimitsConfig } from "./rateLimits.ts"
 import { fallbacksSetting, type ModelPrice, modelPricesSetting } from "./gateway.ts"
@@ -199,7 +200,11 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   llmTimeoutMs: positiveInt("LLM_TIMEOUT_MS", 60_000),
   llmRetryBaseDelayMs: positiveInt("LLM_RETRY_BASE_DELAY_MS", 500),
   llmLogprobs: Config.Boolean("LLM_LOGPROBS").pipe(Config.withDefault(true)),
-  validationMaxRetries: nonNegativeInt("VALIDATION_MAX_RETRIES", 3),
+  // Each repair is a call: capped like a question's own max_validation_retries.
+  validationMaxRetries: Config.schema(
+    Schema.Int.check(Schema.isBetween({ minimum: 0, maximum: maxRepairRetries })),
+    "VALIDATION_MAX_RETRIES"
+  ).pipe(Config.withDefault(3)),
   defaultModel: Config.NonEmptyString("DEFAULT_MODEL").pipe(Config.withDefault("openai/gpt-4o-mini")),
   maxBatchSize: positiveInt("MAX_BATCH_SIZE", 1000),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 2 * 1024 * 1024),

@@ -5,6 +5,7 @@
  * and `openai/gpt-4o-mini` name the same model.
  */
 import { Config, ConfigProvider, Exit, Schema } from "effect"
+import { maxFallbackModels } from "../domain/Batch.ts"
 import { formatCause } from "../domain/decode.ts"
 import { UnknownProviderError } from "../domain/Errors.ts"
 import { modelId, resolveModel } from "../domain/providers.ts"
@@ -14,6 +15,12 @@ export interface ModelPrice {
   readonly input_per_mtok: number
   readonly output_per_mtok: number
 }
+
+/**
+ * The highest price MODEL_PRICES accepts, in USD per million tokens ($0.10 a token; the dearest
+ * models list a few hundred): above it a price is a typo, and near 1e308 a call's cost overflows.
+ */
+export const maxPricePerMtok = 100_000
 
 const Price = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const FallbacksJson = Schema.Record(Schema.String, Schema.Array(Schema.NonEmptyString))
@@ -54,6 +61,9 @@ export const fallbacksSetting: Config.Config<ReadonlyMap<string, ReadonlyArray<s
   for (const [model, fallbacks] of Object.entries(given ?? {})) {
     const id = idOf(model)
     if (id instanceof UnknownProviderError) return fail(`FALLBACKS: key "${model}": ${id.message}`)
+    if (fallbacks.length > maxFallbackModels) {
+      return fail(`FALLBACKS: "${model}" lists ${fallbacks.length} fallbacks, above the maximum of ${maxFallbackModels}`)
+    }
     const ids: Array<string> = []
     for (const fallback of fallbacks) {
       const fallbackId = idOf(fallback)
@@ -76,6 +86,13 @@ export const modelPricesSetting: Config.Config<ReadonlyMap<string, ModelPrice>> 
   for (const [model, price] of Object.entries(given ?? {})) {
     const id = idOf(model)
     if (id instanceof UnknownProviderError) return fail(`MODEL_PRICES: key "${model}": ${id.message}`)
+    for (const field of ["input_per_mtok", "output_per_mtok"] as const) {
+      if (price[field] > maxPricePerMtok) {
+        return fail(
+          `MODEL_PRICES: "${model}" has ${field} ${price[field]}, above the maximum of ${maxPricePerMtok} USD per million tokens`
+        )
+      }
+    }
     table.set(id, price)
   }
   return Config.succeed(table)

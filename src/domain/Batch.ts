@@ -35,6 +35,23 @@ const Temperature = Schema.Finite.check(Schema.isBetween({ minimum: 0, maximum: 
 const PositiveInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(1))
 const NonNegativeInt = Schema.Int.check(Schema.isGreaterThanOrEqualTo(0))
 
+/**
+ * The most repair retries a question may ask for (and VALIDATION_MAX_RETRIES may set): each one
+ * is an upstream call, and with fallbacks and transport retries they multiply.
+ */
+export const maxRepairRetries = 10
+/** The most fallback models a question (or one FALLBACKS entry) may list: each is a model's full set of calls. */
+export const maxFallbackModels = 5
+
+const RepairRetries = NonNegativeInt.check(Schema.isLessThanOrEqualTo(maxRepairRetries, {
+  message: `expected at most ${maxRepairRetries} (the most repair retries a question may ask for)`
+}))
+
+/** A fallback list, as a question or FALLBACKS gives it. */
+export const FallbackModels = Schema.Array(Schema.NonEmptyString).check(Schema.isMaxLength(maxFallbackModels, {
+  message: `expected at most ${maxFallbackModels} fallback models (the service's maximum)`
+}))
+
 export const QuestionItem = Schema.Struct({
   index: Schema.Int.annotate({ description: "Unique within the batch; results are sorted by it" }),
   question: Schema.NonEmptyString.annotate({
@@ -68,14 +85,14 @@ export const QuestionItem = Schema.Struct({
   cache: Schema.Boolean.annotate({ description: "`false` skips the answer cache" }).pipe(
     withDefault<typeof Schema.Boolean>(true)
   ),
-  max_validation_retries: optionalField(NonNegativeInt.annotate({
+  max_validation_retries: optionalField(RepairRetries.annotate({
     description: "How many times an answer that does not validate is sent back to the model with the error " +
-      "(the service's VALIDATION_MAX_RETRIES when omitted)"
+      `(the service's VALIDATION_MAX_RETRIES when omitted; at most ${maxRepairRetries})`
   })),
-  fallbacks: optionalField(Schema.Array(Schema.NonEmptyString).annotate({
+  fallbacks: optionalField(FallbackModels.annotate({
     description: "Models to try in order when `model` fails after its transport retries on a retryable error " +
       "(429, 5xx, timeout) or at once on a context-length error; replaces the service's FALLBACKS for this " +
-      "question (`[]`: no fallback)"
+      `question (\`[]\`: no fallback); at most ${maxFallbackModels}`
   }))
 })
 export type QuestionItem = typeof QuestionItem.Type

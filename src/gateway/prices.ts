@@ -105,9 +105,11 @@ export interface Prices {
 const makePrices = (calcPrice: Table, own: ReadonlyMap<string, ModelPrice>): Prices => {
   const callCost = (model: ResolvedModel, usage: Usage) => {
     const price = own.get(modelId(model))
-    return price === undefined
-      ? tableCost(calcPrice, model, usage)
-      : (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / perMillion
+    return finiteOrNull(
+      price === undefined
+        ? tableCost(calcPrice, model, usage)
+        : (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / perMillion
+    )
   }
   return {
     callCost,
@@ -131,6 +133,9 @@ export const loadPriceTable: Effect.Effect<Table> = Effect.suspend(() =>
 export const pricesWith = (own: ReadonlyMap<string, ModelPrice>): Effect.Effect<Prices> =>
   Effect.map(loadPriceTable, (calcPrice) => makePrices(calcPrice, own))
 
-/** A sum of costs where one unknown part makes the whole unknown. */
+/** A cost that overflowed (or came out NaN) cannot be computed: it is unknown, not a number no schema accepts. */
+const finiteOrNull = (cost: number | null): number | null => cost !== null && Number.isFinite(cost) ? cost : null
+
+/** A sum of costs where one unknown part (or an overflow) makes the whole unknown. */
 export const addCost = (total: number | null, more: number | null): number | null =>
-  total === null || more === null ? null : total + more
+  total === null || more === null ? null : finiteOrNull(total + more)

@@ -5,11 +5,15 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { calcPrice } from "@pydantic/genai-prices"
-import { Effect, Schema } from "effect"
+import { Effect, Layer, Schema } from "effect"
+import { TestClock } from "effect/testing"
 import { runBatch } from "../../src/batch/engine.ts"
-import { BatchRequest } from "../../src/domain/Batch.ts"
+import { AppConfig } from "../../src/config/AppConfig.ts"
+import { BatchRequest, BatchResponse } from "../../src/domain/Batch.ts"
+import { loadPriceTable } from "../../src/gateway/prices.ts"
+import { LlmClient } from "../../src/llm/LlmClient.ts"
 import { LlmScript } from "../../src/llm/LlmScript.ts"
-import { engineLayer, runScripted } from "../support/engine.ts"
+import { batchOf, engineLayer, finished, runScripted, testConfig, until } from "../support/engine.ts"
 
 /** USD for `input` and `output` tokens at the package's published per-million prices of the model. */
 const published = (providerId: string, model: string, input: number, output: number) => {
@@ -91,6 +95,25 @@ describe("cost", () => {
       expect(response.summary).toMatchObject({ succeeded: 1, failed: 2, cost_usd: null })
     }))
 
+  it.effect("a cost that overflows is unknown (null): the question still answers and the batch encodes", () =>
+    Effect.gen(function*() {
+      const script = new LlmScript().always("q", { usage })
+      // Refused at startup (MODEL_PRICES' maximum); a price from anywhere else must not fail the batch either.
+      const absurd = Layer.effect(
+        AppConfig,
+        Effect.gen(function*() {
+          const config = yield* AppConfig
+          return { ...config, modelPrices: new Map([["openai/gpt-4o-mini", { input_per_mtok: 1e308, output_per_mtok: 1e308 }]]) }
+        })
+      ).pipe(Layer.provide(testConfig()))
+      const response = yield* runBatch(batchOf([{ index: 1, question: "q" }])).pipe(
+        Effect.provide(Layer.mergeAll(absurd, LlmClient.layerTest(script)))
+      )
+      expect(response.results[0]).toMatchObject({ status: "success", cost_usd: null })
+      expect(response.summary.cost_usd).toBeNull()
+      expect(() => Schema.encodeUnknownSync(BatchResponse)(response)).not.toThrow()
+    }))
+
   it.effect("a call whose provider reports no usage has an unknown cost", () =>
     Effect.gen(function*() {
       const script = new LlmScript().script("q", { usage: null })
@@ -118,6 +141,48 @@ describe("max_cost_usd", () => {
       )
       expect(response.summary).toMatchObject({ succeeded: 3, failed: 3 })
       expect(response.summary.cost_usd).toBeCloseTo(3 * each, 12)
+    }))
+
+  it.effect("repairs are charged as they answer: none is sent once the spent cost reaches the budget", () =>
+    Effect.gen(function*() {
+      const script = new LlmScript().always("q", { usage, text: "not json" })
+      const each = published("openai", "gpt-4o-mini", 1000, 200)
+      const response = yield* runBudgeted(script, [
+        { index: 1, question: "q", validation_strategy: "json", max_validation_retries: 10 }
+      ], each * 1.5)
+      // The first call leaves the budget, the second (a repair) reaches it: no third call.
+      expect(script.calls).toHaveLength(2)
+      expect(response.results[0]).toMatchObject({ status: "error", retry_count: 1, attempts: 2 })
+      expect(response.results[0]!.cost_usd).toBeCloseTo(2 * each, 12)
+      expect(response.results[0]!.error_message).toMatch(
+        /^no valid answer after 1 repair retry \(max_validation_retries\): answer: no JSON found; .*; the next repair was not sent: budget exceeded: the batch has spent \$0\.00\d+ of its max_cost_usd of \$0\.00\d+; the model's last answer is in last_response$/
+      )
+    }))
+
+  it.effect("what a question in flight spent stops another's fallback and its own repairs", () =>
+    Effect.gen(function*() {
+      const script = new LlmScript()
+        .script("spender", { usage, text: "not json", delay: "1 second" }, { usage, text: "{}", delay: "10 seconds" })
+        .script("failing", { fail: { status: 503, retryable: true }, delay: "2 seconds" })
+        .always("failing", { usage })
+      const each = published("openai", "gpt-4o-mini", 1000, 200)
+      yield* loadPriceTable // real time, which `until` does not wait for
+      const fiber = yield* runBudgeted(script, [
+        { index: 1, question: "spender", validation_strategy: "json" },
+        { index: 2, question: "failing", fallbacks: ["anthropic/claude-haiku-4-5"] }
+      ], each / 2).pipe(Effect.forkChild)
+      yield* until(() => script.calls.length >= 2)
+      yield* TestClock.adjust("20 seconds")
+      const response = yield* finished(fiber)
+      // Both sent at once; the spender's first answer spent the budget while both still ran:
+      // neither its repair nor the failing question's fallback was sent.
+      expect(script.calls.map((call) => call.prompt)).toEqual(["spender", "failing"])
+      expect(response.results[1]).toMatchObject({ status: "error", models_tried: ["openai/gpt-4o-mini"] })
+      expect(response.results[1]!.error_message).toContain(
+        "the fallback anthropic/claude-haiku-4-5 was not sent: budget exceeded"
+      )
+      expect(response.results[0]!.error_message).toContain("the next repair was not sent: budget exceeded")
+      expect(response.summary.cost_usd).toBeCloseTo(each, 12)
     }))
 
   it.effect("a budget with a model of unknown price is refused before any call, naming MODEL_PRICES", () =>

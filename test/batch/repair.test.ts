@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import { maxRepairRetries } from "../../src/domain/Batch.ts"
 import { LlmScript } from "../../src/llm/LlmScript.ts"
 import { runScripted } from "../support/engine.ts"
 
@@ -60,6 +61,41 @@ describe("the repair loop in the engine", () => {
       })
       expect(response.results[0]!.error_message).toContain("after 2 repair retries")
       expect(response.results[0]!.error_message).toContain("answer: no JSON found")
+    }))
+
+  it.effect("at the most repairs, every repair sends the original messages, the last answer and its error: no more", () =>
+    Effect.gen(function*() {
+      // A long invalid answer: a conversation that kept every attempt would grow by it on each repair.
+      const script = new LlmScript().always("sky", { text: `I would rather not. ${"No. ".repeat(2_000)}` })
+      const response = yield* runScripted(script, [
+        { index: 1, question: "Is the sky blue?", response_model: "yes_no", max_validation_retries: maxRepairRetries }
+      ])
+      expect(response.results[0]).toMatchObject({ status: "error", retry_count: maxRepairRetries })
+      expect(script.calls).toHaveLength(maxRepairRetries + 1)
+      const [first, ...repairs] = script.calls.map((call) => call.request.messages)
+      const bytes = repairs.map((messages) => JSON.stringify(messages).length)
+      for (const messages of repairs) {
+        expect(messages).toHaveLength(first!.length + 2)
+        expect(messages.slice(0, first!.length)).toEqual(first)
+      }
+      // Each the same size (but the correction's number): the first request plus one answer and one correction.
+      expect(Math.max(...bytes) - Math.min(...bytes)).toBeLessThanOrEqual(1)
+      expect(bytes[0]).toBeLessThan(JSON.stringify(first).length + 8_000 + 2_000)
+    }))
+
+  it.effect("a repair prompt quotes at most 2,000 characters of the decode error", () =>
+    Effect.gen(function*() {
+      // The error names the answer's own field, however long the model made it.
+      const long = JSON.stringify({ ["x".repeat(10_000)]: "ok" })
+      const script = new LlmScript().script("Long", { text: long }, { text: '{"answer": "ok"}' })
+      yield* runScripted(script, [{
+        index: 1,
+        question: "Long?",
+        response_schema: { type: "object", properties: { answer: { type: "string" } }, additionalProperties: false }
+      }])
+      const repair = script.calls[1]!.request.messages.at(-1)!
+      expect(repair.role).toBe("user")
+      expect(repair.content.length).toBeLessThan(2_200)
     }))
 
   it.effect("a transport error during a repair ends the question and never enters a prompt", () =>

@@ -1,7 +1,12 @@
-/** FALLBACKS and MODEL_PRICES: read once at startup, each model checked, with a message that says what to fix. */
+/**
+ * FALLBACKS, MODEL_PRICES and VALIDATION_MAX_RETRIES: read once at startup, each model checked, with a
+ * message that says what to fix.
+ */
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
 import { appConfig } from "../../src/config/AppConfig.ts"
+import { maxPricePerMtok } from "../../src/config/gateway.ts"
+import { maxFallbackModels, maxRepairRetries } from "../../src/domain/Batch.ts"
 
 const read = (env: Record<string, string>) => appConfig.parse(ConfigProvider.fromEnv({ env }))
 
@@ -32,5 +37,38 @@ describe("gateway settings", () => {
       expect(String(error)).toContain("MODEL_PRICES must be a JSON object like")
       expect(String(error)).toContain("input_per_mtok")
       expect(String(error)).toContain("output_per_mtok")
+    }))
+
+  it.effect("FALLBACKS listing more than the maximum of fallback models stops the start, naming the model", () =>
+    Effect.gen(function*() {
+      const list = Array.from({ length: maxFallbackModels + 1 }, (_, i) => `openai/gpt-4o-${i}`)
+      const error = yield* Effect.flip(read({ FALLBACKS: JSON.stringify({ "openai/gpt-4o": list }) }))
+      expect(String(error)).toContain(
+        `FALLBACKS: "openai/gpt-4o" lists ${maxFallbackModels + 1} fallbacks, above the maximum of ${maxFallbackModels}`
+      )
+      const atMost = yield* read({ FALLBACKS: JSON.stringify({ "openai/gpt-4o": list.slice(1) }) })
+      expect(atMost.fallbacks.get("openai/gpt-4o")).toHaveLength(maxFallbackModels)
+    }))
+
+  it.effect("VALIDATION_MAX_RETRIES above the most repairs a question may ask for stops the start", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(read({ VALIDATION_MAX_RETRIES: "1000000000" }))
+      expect(String(error)).toContain(`Expected a value between 0 and ${maxRepairRetries}`)
+      expect(String(error)).toContain("VALIDATION_MAX_RETRIES")
+      expect((yield* read({ VALIDATION_MAX_RETRIES: String(maxRepairRetries) })).validationMaxRetries).toBe(maxRepairRetries)
+    }))
+
+  it.effect("a MODEL_PRICES price above the maximum per million tokens stops the start, naming the model", () =>
+    Effect.gen(function*() {
+      const error = yield* Effect.flip(read({
+        MODEL_PRICES: `{"openai/my-fine-tune": {"input_per_mtok": 1, "output_per_mtok": 1e308}}`
+      }))
+      expect(String(error)).toContain(
+        `MODEL_PRICES: "openai/my-fine-tune" has output_per_mtok 1e+308, above the maximum of ${maxPricePerMtok} USD per million tokens`
+      )
+      const dear = yield* read({
+        MODEL_PRICES: JSON.stringify({ "openai/my-fine-tune": { input_per_mtok: maxPricePerMtok, output_per_mtok: 0 } })
+      })
+      expect(dear.modelPrices.get("openai/my-fine-tune")?.input_per_mtok).toBe(maxPricePerMtok)
     }))
 })

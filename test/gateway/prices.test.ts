@@ -6,8 +6,9 @@
 import { describe, expect, it } from "@effect/vitest"
 import { calcPrice, findProvider } from "@pydantic/genai-prices"
 import { Effect } from "effect"
-import type { ProviderName } from "../../src/domain/providers.ts"
-import { pricesWith } from "../../src/gateway/prices.ts"
+import { UnknownProviderError } from "../../src/domain/Errors.ts"
+import { type ProviderName, resolveModel } from "../../src/domain/providers.ts"
+import { addCost, pricesWith } from "../../src/gateway/prices.ts"
 
 const providers: ReadonlyArray<readonly [ProviderName, string]> = [
   ["openai", "openai"],
@@ -53,5 +54,15 @@ describe("prices", () => {
         }
       }
       expect(compared).toBeGreaterThan(100)
+    }))
+
+  it.effect("a cost that overflows (or sums to more than a number holds) is unknown, never Infinity", () =>
+    Effect.gen(function*() {
+      const prices = yield* pricesWith(new Map([["openai/my-fine-tune", { input_per_mtok: 1e308, output_per_mtok: 1e308 }]]))
+      const model = resolveModel("openai/my-fine-tune")
+      if (model instanceof UnknownProviderError) return expect.fail(model.message)
+      expect(prices.callCost(model, { prompt_tokens: 1000, completion_tokens: 200 })).toBeNull()
+      expect(addCost(Number.MAX_VALUE, Number.MAX_VALUE)).toBeNull()
+      expect(addCost(1, 2)).toBe(3)
     }))
 })

@@ -5,6 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
+import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { createServer } from "node:http"
 import type { AddressInfo } from "node:net"
 import { askBatch } from "../support/ask.ts"
@@ -24,6 +25,8 @@ interface OtlpSpan {
   readonly name: string
   readonly kind: number
   readonly attributes: ReadonlyArray<{ readonly key: string; readonly value: OtlpValue }>
+  readonly events?: ReadonlyArray<{ readonly name: string; readonly attributes: OtlpSpan["attributes"] }>
+  readonly status?: { readonly message?: string }
 }
 
 interface TracesBody {
@@ -124,6 +127,50 @@ describe("traces over OTLP/HTTP", () => {
       expect(attribute(anthropic!, "gen_ai.usage.input_tokens")).toBe(12)
       expect(attribute(anthropic!, "gen_ai.usage.output_tokens")).toBe(6)
       expect(anthropic!.kind).toBe(3) // SPAN_KIND_CLIENT
+    }).pipe(Effect.provide(FakeUpstream.layer)))
+
+  it.live("an upstream 500 that echoes the key reaches no exported span: attributes, events, stacks, status", () =>
+    Effect.gen(function*() {
+      const receiver = yield* otlpReceiver
+      const upstream = yield* FakeUpstream
+      // A key-shaped one and one only known by its value: both rules of the scrubbing apply.
+      const openAiKey = "sk-live-0123456789abcdefTRACED"
+      const groqKey = "plain-groq-secret-in-a-trace"
+      const echo = (key: string) => JSON.stringify({ error: { message: `upstream failed with key ${key}` } })
+      upstream.always("openai leak", { status: 500, raw: echo(openAiKey) })
+      upstream.always("groq leak", { status: 500, raw: echo(groqKey) })
+      const response = yield* Effect.gen(function*() {
+        const server = yield* TestServer
+        return (yield* server.post("/ask", {
+          questions: [
+            { index: 1, question: "openai leak", model: "openai/gpt-4o-mini" },
+            { index: 2, question: "groq leak", model: "groq/llama-3.1-8b-instant" }
+          ]
+        })).body as BatchResponse
+      }).pipe(Effect.provide(TestServer.layerOn({
+        OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url,
+        OPENAI_API_KEY: openAiKey,
+        GROQ_API_KEY: groqKey,
+        LLM_MAX_RETRIES: "0"
+      })))
+      // The answer is redacted; the spans carry the same failures, with their exceptions.
+      expect(response.results.map((result) => result.error_message)).toEqual([
+        expect.stringContaining("[redacted]"),
+        expect.stringContaining("[redacted]")
+      ])
+      const exported = JSON.stringify(receiver.bodies)
+      expect(exported).toContain("exception.stacktrace")
+      expect(exported).toContain("upstream failed with key [redacted]")
+      const failed = spansOf(receiver.bodies).filter((span) => attribute(span, "error.type") === "500")
+      expect(failed).toHaveLength(2)
+      for (const span of failed) {
+        expect(span.status?.message).toContain("[redacted]")
+        const exception = span.events?.find((event) => event.name === "exception")
+        const text = (key: string) => exception?.attributes.find((entry) => entry.key === key)?.value.stringValue
+        expect(text("exception.message")).toContain("[redacted]")
+        expect(text("exception.stacktrace")).toContain("[redacted]")
+      }
+      for (const secret of [openAiKey, groqKey]) expect(exported).not.toContain(secret)
     }).pipe(Effect.provide(FakeUpstream.layer)))
 
   it.live("health checks are not traced", () =>

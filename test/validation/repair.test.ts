@@ -63,8 +63,9 @@ describe("the schema repair loop", () => {
       })
       expect(item.error_message).toContain("after 2 repair retries")
       expect(item.error_message).toContain("answer: no JSON found")
-      // The conversation grows by one assistant answer and one correction per repair.
-      expect(messagesOf(upstream.requests[2]!.body).filter((m) => m.role === "assistant")).toHaveLength(2)
+      // Each repair sends the last answer and its correction, not every earlier one.
+      expect(messagesOf(upstream.requests[2]!.body).filter((m) => m.role === "assistant")).toHaveLength(1)
+      expect(messagesOf(upstream.requests[2]!.body)).toHaveLength(messagesOf(upstream.requests[1]!.body).length)
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("uses VALIDATION_MAX_RETRIES when the question sets no limit; 0 means no repair at all", () =>
