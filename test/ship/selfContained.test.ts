@@ -2,7 +2,8 @@
  * A clone is all a contributor has: no committed file may point outside the repository — at the
  * machine it was written on (`/work/…`), at a sibling directory (`../shared`), or at a contract
  * kept there (`SPEC.md`, a "(SPEC, …)" citation). The contract and conventions are
- * repo_docs/contract.md and repo_docs/conventions.md.
+ * repo_docs/contract.md and repo_docs/conventions.md. This file, whose examples must name them, is
+ * the one exception.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { execFileSync } from "node:child_process"
@@ -12,7 +13,7 @@ import { fileURLToPath } from "node:url"
 import { repoRoot } from "../support/Cli.ts"
 
 const outside: ReadonlyArray<readonly [string, RegExp]> = [
-  ["an absolute path under /work", /(^|[\s"'`(=:])\/work\//],
+  ["a path under /work", /\/work\//],
   ["a sibling directory ../shared", /\.\.\/shared\b/],
   ["a contract file outside the repository", /\b(SPEC|STYLE)\.md\b/],
   ["a citation of SPEC", /\(SPEC\b/]
@@ -38,7 +39,7 @@ describe("the repository is self-contained", () => {
       "The handlers (SPEC, *Batch jobs*)",
       "The handlers (repo_docs/contract.md, *Batch jobs*)",
       "import type { Transport } from \"@modelcontextprotocol/sdk/shared/transport.js\"",
-      "const workDir = join(tmp, \"work/\")"
+      "const workDir = join(tmp, \"work/\"), network = \"/network/\""
     ]
     expect(lines.map((line) => referencesOutside("x", line).length)).toEqual([2, 2, 1, 0, 0, 0])
   })
