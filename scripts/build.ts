@@ -51,6 +51,32 @@ const buildClient = async (outdir: string): Promise<void> => {
   rewriteSpecifiers(join(outdir, "types"))
 }
 
+/** The oldest Node that runs the bundle: package.json's `engines.node` (">=22.18"). */
+export const requiredNode = (JSON.parse(readFileSync(join(root, "package.json"), "utf8")) as { engines: { node: string } })
+  .engines.node.replace(">=", "")
+
+/**
+ * `dist/main.js` and `dist/cli.js`: check the Node version, then load the bundle. A bundle's static
+ * imports are evaluated before any of its own code (a banner too), and an older Node fails in them
+ * with a TypeError printed over a whole minified line. This file has no module syntax, so any Node
+ * runs it as CommonJS or ESM alike (the image's dist/ has no package.json).
+ */
+const nodeCheck = (bundle: string): string => {
+  const [major, minor] = requiredNode.split(".")
+  return [
+    `const [major, minor] = process.versions.node.split(".").map(Number)`,
+    `if (major < ${major} || (major === ${major} && minor < ${minor})) {`,
+    `  process.stderr.write("llm-batch needs Node.js >= ${requiredNode} (this is " + process.version + "): install Node 24 from nodejs.org or npm's \`node\` package (npm install -g node@24), or from a checkout run scripts/dev, which fetches it\\n")`,
+    `  process.exit(1)`,
+    `}`,
+    `import("./${bundle}").catch((error) => {`,
+    `  process.exitCode = 1`,
+    `  console.error(error)`,
+    `})`,
+    ``
+  ].join("\n")
+}
+
 /** The web console into `outdir` (`index.html`, hashed files under `assets/`), emptied first. */
 export const buildConsole = async (outdir: string): Promise<void> => {
   await viteBuild({
@@ -67,7 +93,7 @@ export const buildDist = async (outdir = `${root}dist`): Promise<void> => {
   await buildClient(outdir)
   await build({
     absWorkingDir: root,
-    entryPoints: { main: "src/main.ts", cli: "src/cli/main.ts" },
+    entryPoints: { "main.bundle": "src/main.ts", "cli.bundle": "src/cli/main.ts" },
     outdir,
     bundle: true,
     platform: "node",
@@ -85,6 +111,8 @@ export const buildDist = async (outdir = `${root}dist`): Promise<void> => {
     banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
     logLevel: "warning"
   })
+  writeFileSync(join(outdir, "main.js"), nodeCheck("main.bundle.js"))
+  writeFileSync(join(outdir, "cli.js"), `#!/usr/bin/env node\n${nodeCheck("cli.bundle.js")}`, { mode: 0o755 })
 }
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await buildDist(process.argv[2])

@@ -1,7 +1,7 @@
 /**
- * Which questions each question waits for (SPEC, *Execution semantics*): the nearest `sequential`
- * question before a `sequential` one, and every question its prompt names with `{Q<n>_result}`.
- * Pure, so the planner and the web console draw the same graph.
+ * Which questions each question waits for (repo_docs/contract.md, *Execution*): the nearest
+ * `sequential` question before a `sequential` one, and every question its prompt names with
+ * `{Q<n>_result}`. Pure, so the planner and the web console draw the same graph.
  */
 import type { QuestionItem } from "../domain/Batch.ts"
 import { findReferences, type Reference } from "./placeholders.ts"

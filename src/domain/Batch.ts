@@ -1,6 +1,6 @@
 /**
  * The public contract of POST /ask: one Schema per shape, shared by HTTP, RPC, MCP and the CLI.
- * Field names and defaults follow SPEC.md exactly.
+ * Field names and defaults follow repo_docs/contract.md exactly.
  */
 import { Option, Schema, SchemaGetter } from "effect"
 

@@ -1,6 +1,6 @@
 /**
- * Durable batch jobs (SPEC, *Batch jobs*): the request, the job as every surface shows it, and
- * the job's errors. One Schema per shape, shared by HTTP, RPC, MCP and the CLI.
+ * Durable batch jobs (repo_docs/contract.md, *Batch jobs*): the request, the job as every surface
+ * shows it, and the job's errors. One Schema per shape, shared by HTTP, RPC, MCP and the CLI.
  */
 import { Schema } from "effect"
 import { MaxCostUsd, QuestionItem, ResultItem, Usage } from "./Batch.ts"

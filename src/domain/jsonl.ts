@@ -1,7 +1,8 @@
 /**
  * Questions as JSONL: one `QuestionItem` per line, the shape `POST /batches` takes with
  * `content-type: application/jsonl` and `llm-batch ask|submit` read from a file. A line without
- * `index` gets its 1-based line number (SPEC, *Batch jobs*). Every problem names its line.
+ * `index` gets its 1-based line number (repo_docs/contract.md, *Batch jobs*). Every problem names
+ * its line.
  */
 import { Cause, Exit, Option, Result } from "effect"
 import { QuestionItem } from "./Batch.ts"

@@ -1,8 +1,9 @@
 /**
- * The web console (SPEC, *Console*): `GET /` is its page, `GET /console/*` its files, as Vite built
- * them from web/ (`pnpm build` → dist/console). They carry no data — the page calls the API with
- * the key its user types in — so they are open even with API_KEYS (`isConsolePage`), and they are
- * not part of the HttpApi contract: they answer HTML and scripts, not JSON.
+ * The web console (repo_docs/contract.md, *Console*): `GET /` is its page, `GET /console/*` its
+ * files, as Vite built them from web/ (`pnpm build` → dist/console). They carry no data — the page
+ * calls the API with the key its user types in — so they are open even with API_KEYS
+ * (`isConsolePage`), and they are not part of the HttpApi contract: they answer HTML and scripts,
+ * not JSON.
  */
 import { Effect, FileSystem, Layer, Option, Path } from "effect"
 import {

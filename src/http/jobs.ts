@@ -1,7 +1,7 @@
 /**
- * The handlers of the `jobs` group (SPEC, *Batch jobs*): thin adapters over the `Jobs` service.
- * `POST /batches` reads and decodes its body itself, as the batch routes do, so every 400 names the
- * field path — or, for JSONL, the line.
+ * The handlers of the `jobs` group (repo_docs/contract.md, *Batch jobs*): thin adapters over the
+ * `Jobs` service. `POST /batches` reads and decodes its body itself, as the batch routes do, so
+ * every 400 names the field path — or, for JSONL, the line.
  */
 import { Effect, Layer, Result } from "effect"
 import { HttpServerResponse } from "effect/http"

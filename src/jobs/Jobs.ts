@@ -1,9 +1,9 @@
 /**
- * The durable way to run a batch (SPEC, *Batch jobs*): the same plan, substitution, answer and
- * repair loop, cache and `LlmClient` as `/ask`, run by Effect Workflow on Effect Cluster's SQL
- * storage so that it survives restarts and crashes. Every surface (HTTP, RPC, MCP, CLI through
- * HTTP) is a thin adapter over this service. `owner` is the caller's key digest ("" without
- * API_KEYS): a job is visible only to the key that submitted it.
+ * The durable way to run a batch (repo_docs/contract.md, *Batch jobs*): the same plan,
+ * substitution, answer and repair loop, cache and `LlmClient` as `/ask`, run by Effect Workflow on
+ * Effect Cluster's SQL storage so that it survives restarts and crashes. Every surface (HTTP, RPC,
+ * MCP, CLI through HTTP) is a thin adapter over this service. `owner` is the caller's key digest
+ * ("" without API_KEYS): a job is visible only to the key that submitted it.
  */
 import { Context, type Effect, type Stream } from "effect"
 import type { QuestionItem, ResultItem } from "../domain/Batch.ts"

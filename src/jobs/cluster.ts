@@ -20,6 +20,7 @@ import {
   SqlRunnerStorage
 } from "effect/cluster"
 import { RpcSerialization } from "effect/rpc"
+import type { SocketServer } from "effect/socket"
 import { AppConfig, type JobSettings } from "../config/AppConfig.ts"
 import { JobStoreUnavailableError } from "./database.ts"
 
@@ -77,13 +78,23 @@ const socketRunner = Layer.unwrap(
 
 type RunnerServices = Sharding.Sharding | Runners.Runners | MessageStorage.MessageStorage
 
-const listenFailure = (jobs: JobSettings) => (error: { readonly message: string }) =>
+/** The OS's own words (`listen EADDRINUSE: address already in use 127.0.0.1:8101`), not the reason's tag ("Open"). */
+const osMessage = (error: SocketServer.SocketServerError): string =>
+  error.reason.cause instanceof Error ? error.reason.cause.message : error.message
+
+const listenFailure = (jobs: JobSettings) => (error: SocketServer.SocketServerError) =>
   Layer.effectContext<RunnerServices, JobStoreUnavailableError, never>(Effect.fail(
     new JobStoreUnavailableError({
       message: `cannot listen for the other replicas on RUNNER_HOST ${jobs.runnerHost}, RUNNER_PORT ${jobs.runnerPort} ` +
-        `(${error.message}): give each process on a host its own RUNNER_PORT, and RUNNER_HOST an address of this host`
+        `(${osMessage(error)}): ` +
+        (hasCode(error.reason.cause, "EADDRINUSE")
+          ? `another process holds port ${jobs.runnerPort}: stop it, or give this process a free RUNNER_PORT (each process on a host needs its own)`
+          : `give each process on a host its own RUNNER_PORT, and RUNNER_HOST an address of this host`)
     })
   ))
+
+const hasCode = (cause: unknown, code: string): boolean =>
+  typeof cause === "object" && cause !== null && "code" in cause && cause.code === code
 
 /** `WorkflowEngine` (and the cluster's `Sharding` and `MessageStorage`); needs `SqlClient`. */
 export const workflowEngineLayer = Layer.unwrap(Effect.gen(function*() {

@@ -29,6 +29,28 @@ const followInterval = Duration.millis(200)
 const orStoreDefect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, never, R> =>
   Effect.orDie(Effect.mapError(effect, (error) => new Error(`the batch job store failed: ${String(error)}`, { cause: error })))
 
+/** At most this many ids per list in the startup line; the rest are counted. */
+const idsShown = 20
+
+const idList = (ids: ReadonlyArray<string>): string =>
+  ids.length <= idsShown ? ids.join(", ") : `${ids.slice(0, idsShown).join(", ")} and ${ids.length - idsShown} more`
+
+const jobCount = (n: number): string => `${n} job${n === 1 ? "" : "s"}`
+
+/** `batch jobs: resumed 2 unfinished jobs after a restart: batch_a, batch_b; …`, or nothing when none was left. */
+export const recoveryMessage = (outcome: {
+  readonly resumed: ReadonlyArray<string>
+  readonly cancelled: ReadonlyArray<string>
+  readonly failed: ReadonlyArray<string>
+}): string | undefined => {
+  const parts = [
+    outcome.resumed.length > 0 ? `resumed ${jobCount(outcome.resumed.length)}: ${idList(outcome.resumed)}` : "",
+    outcome.cancelled.length > 0 ? `finished cancelling ${jobCount(outcome.cancelled.length)}: ${idList(outcome.cancelled)}` : "",
+    outcome.failed.length > 0 ? `marked failed ${jobCount(outcome.failed.length)} whose workflow had failed: ${idList(outcome.failed)}` : ""
+  ].filter((part) => part !== "")
+  return parts.length === 0 ? undefined : `batch jobs left unfinished before this start: ${parts.join("; ")}`
+}
+
 const makeJobs = Effect.gen(function*() {
   const config = yield* AppConfig
   const store = yield* JobStore
@@ -117,12 +139,21 @@ const makeJobs = Effect.gen(function*() {
     return true
   })
 
-  // Startup: jobs the last process left unfinished.
+  // Startup: jobs the last process left unfinished, said in the log (an operator's first question).
   const recover = Effect.gen(function*() {
+    const outcome = { resumed: new Array<string>(), cancelled: new Array<string>(), failed: new Array<string>() }
     for (const job of yield* store.unfinished) {
-      if (job.status === "cancelling") yield* finishCancel(job.id)
-      else if (!(yield* recordFailedWorkflow(job.id))) yield* startJob(job.id)
+      if (job.status === "cancelling") {
+        yield* finishCancel(job.id)
+        outcome.cancelled.push(job.id)
+      } else if (yield* recordFailedWorkflow(job.id)) outcome.failed.push(job.id)
+      else {
+        yield* startJob(job.id)
+        outcome.resumed.push(job.id)
+      }
     }
+    const message = recoveryMessage(outcome)
+    if (message !== undefined) yield* Effect.logInfo(message)
   }).pipe(Effect.catchCause((cause) => Effect.logError("batch jobs: resuming unfinished jobs failed", cause)))
   yield* Effect.forkScoped(recover)
 

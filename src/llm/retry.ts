@@ -5,7 +5,7 @@
 import { Duration, Effect, Schedule } from "effect"
 import type { LlmError } from "../domain/Errors.ts"
 
-/** Statuses worth another attempt (SPEC: Retries). 529 is Anthropic's "overloaded". */
+/** Statuses worth another attempt (repo_docs/contract.md, *Retries*). 529 is Anthropic's "overloaded". */
 const transientStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529])
 
 export const isTransientStatus = (status: number): boolean => transientStatuses.has(status)

@@ -75,7 +75,8 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
             { index: 1, question: "doomed step one" },
             { index: 2, question: "after the doomed one: {Q1_result}" },
             { index: 3, question: "and after that: {Q2_result}" },
-            { index: 4, question: "a question on its own" }
+            // A model the price table does not know: its cost, and so the job's, is unknown.
+            { index: 4, question: "a question on its own", model: "openai/unpriced-test-model" }
           ]
         })
         yield* waitForJob(job.id)
@@ -92,9 +93,20 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
           await clickNode(page, "q1")
           await expect.poll(() => page.getByTestId("details").getByTestId("error").textContent()).toContain("400")
           await clickNode(page, "q3")
-          await expect.poll(() => page.getByTestId("details").getByTestId("error").textContent()).toContain(
+          const details = page.getByTestId("details")
+          await expect.poll(() => details.getByTestId("error").textContent()).toContain(
             "not sent: it depends on question 1, which failed"
           )
+          // Why its placeholder stays, and what it cost: nothing, it was not sent.
+          expect(await details.getByText("Not sent: Q2 was not sent.").count()).toBe(1)
+          expect(await details.locator('[data-fact="cost"]').textContent()).toBe("none (not sent)")
+          await clickNode(page, "q2")
+          await expect.poll(() => details.getByText("Not sent: Q1 failed.").count()).toBe(1)
+          // The header agrees with the legend (skipped apart from failed) and says whose cost is unknown.
+          await expect.poll(() => page.getByTestId("counts").textContent()).toBe("1 ok · 1 failed · 2 skipped · 0 pending of 4")
+          expect(await page.locator(".job-header .meta").textContent()).toContain("cost unknown (not known for Q4)")
+          await clickNode(page, "q4")
+          await expect.poll(() => details.locator('[data-fact="cost"]').textContent()).toBe("unknown")
         })
         expect(errors).toEqual([])
       }))
@@ -112,6 +124,8 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
         yield* Effect.promise(async () => {
           const row = page.locator(`[data-job-id="${job.id}"]`)
           await row.getByText("the slow one").waitFor()
+          // Column headings say what each cell is ("unknown" is a cost).
+          expect(await page.getByRole("columnheader").allTextContents()).toEqual(["Job", "Status", "Progress", "Cost", "Created", ""])
           await expect.poll(() => row.getAttribute("data-status")).toBe("running")
           await row.getByTestId("cancel").click()
           await expect.poll(() => row.getAttribute("data-status")).toBe("cancelled")

@@ -38,6 +38,9 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
           await expect.poll(() => page.getByTestId("details").getByTestId("prompt").textContent()).toBe(
             "stream second, after FIRST"
           )
+          // An edit makes the last run's "Done: …" stale: it goes.
+          await page.getByTestId("batch-input").fill(`${jsonl}\n{"question": "one more"}`)
+          await expect.poll(() => page.getByTestId("run-status").textContent()).toBe("")
         })
         const graph = (yield* Effect.promise(() => graphOf(page)))!
         expect(graph.edges).toEqual([{ source: "q1", target: "q2" }])

@@ -1,7 +1,8 @@
 /**
- * The web console's pages on the real server (SPEC, *Console*): `GET /` and `/console/*` serve the
- * console built from web/ (test/support/console.ts) with the right types and caching, never a file
- * outside its directory, open even with API_KEYS; a clear 503 when no build is there.
+ * The web console's pages on the real server (repo_docs/contract.md, *Console*): `GET /` and
+ * `/console/*` serve the console built from web/ (test/support/console.ts) with the right types and
+ * caching, never a file outside its directory, open even with API_KEYS; a clear 503 when no build
+ * is there.
  */
 import { beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect, Layer } from "effect"

@@ -1,6 +1,7 @@
 /**
- * Batch jobs over HTTP (SPEC, *Batch jobs*): submit, poll, results (whole or followed), list and
- * cancel, on the real server with its job store in a temporary DATA_DIR, over the fake upstream.
+ * Batch jobs over HTTP (repo_docs/contract.md, *Batch jobs*): submit, poll, results (whole or
+ * followed), list and cancel, on the real server with its job store in a temporary DATA_DIR, over
+ * the fake upstream.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"

@@ -101,8 +101,10 @@ describe("three replicas", () => {
         Layer.build(jobsLayer({ DATABASE_URL: url, RUNNER_PORT: String(port) })).pipe(Effect.scoped)
       )
       expect(Exit.isFailure(exit)).toBe(true)
-      expect(String(Exit.isFailure(exit) && exit.cause)).toContain(
-        `cannot listen for the other replicas on RUNNER_HOST 127.0.0.1, RUNNER_PORT ${port}`
-      )
+      const message = String(Exit.isFailure(exit) && exit.cause)
+      expect(message).toContain(`cannot listen for the other replicas on RUNNER_HOST 127.0.0.1, RUNNER_PORT ${port}`)
+      // The OS's error, not the socket reason's tag "(Open)", and what to do about it.
+      expect(message).toContain(`(listen EADDRINUSE: address already in use 127.0.0.1:${port})`)
+      expect(message).toContain(`another process holds port ${port}: stop it, or give this process a free RUNNER_PORT`)
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 })

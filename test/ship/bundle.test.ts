@@ -12,6 +12,7 @@ import { join } from "node:path"
 import { buildDist } from "../../scripts/build.ts"
 import type { BatchResponse, ResultItem } from "../../src/domain/Batch.ts"
 import { runCli } from "../support/Cli.ts"
+import { runOnOldNode } from "../support/oldNode.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { redisClient, redisPrefix, sharedRedisUrl } from "../support/Redis.ts"
 import { startService } from "../support/service.ts"
@@ -42,6 +43,16 @@ describe("the bundle (pnpm build)", () => {
     expect(existsSync(join(dist, "main.js"))).toBe(true)
     expect(existsSync(join(dist, "cli.js"))).toBe(true)
     expect(existsSync(join(dist, "console", "index.html"))).toBe(true)
+  })
+
+  it("on a Node older than 22.18, dist/main.js and dist/cli.js print one line saying which Node to get, and exit 1", () => {
+    for (const [file, args] of [["main.js", []], ["cli.js", ["--help"]]] as const) {
+      const run = runOnOldNode(join(dist, file), args)
+      expect(run.code, run.stderr).toBe(1)
+      expect(run.stdout).toBe("")
+      expect(run.stderr.trimEnd().split("\n")).toHaveLength(1)
+      expect(run.stderr).toMatch(/^llm-batch needs Node\.js >= 22\.18 \(this is v\d+\.\d+\.\d+\).*node@24.*scripts\/dev/)
+    }
   })
 
   it.live("serves the console and /ask through both SDKs with the Redis cache, then stops on SIGTERM", () =>

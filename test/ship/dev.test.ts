@@ -1,13 +1,21 @@
 /**
  * `scripts/dev start`, the README's way to run the service from a checkout: the server must be the
- * process a supervisor (or a user's `kill`) signals, not a pnpm or shell in front of it.
+ * process a supervisor (or a user's `kill`) signals, not a pnpm or shell in front of it. And
+ * `scripts/dev cli`, the README's `llm-batch …` commands from a checkout, in the caller's directory.
+ * (`scripts/dev pack` is what test/ship/package.test.ts packs with.)
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
-import { spawn } from "node:child_process"
+import { execFile, spawn } from "node:child_process"
 import { once } from "node:events"
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
+import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
+import { promisify } from "node:util"
+import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { repoRoot } from "../support/Cli.ts"
+import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { fakeEnvironment } from "../support/TestServer.ts"
 
 describe("scripts/dev start", () => {
   it.live("runs the server as its own process: SIGTERM to that pid stops it with exit 0", () =>
@@ -40,4 +48,24 @@ describe("scripts/dev start", () => {
       const [code, signal] = yield* Effect.promise(() => exited)
       expect({ code, signal }, output).toEqual({ code: 0, signal: null })
     }), 60_000)
+
+  it.live("scripts/dev cli runs the CLI from the sources, reading files from the caller's directory", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const elsewhere = mkdtempSync(join(tmpdir(), "llm-batch-dev-cli-"))
+      yield* Effect.addFinalizer(() => Effect.sync(() => rmSync(elsewhere, { recursive: true, force: true })))
+      writeFileSync(join(elsewhere, "batch.json"), JSON.stringify({ questions: [{ index: 1, question: "from a checkout?" }] }))
+      const { stdout } = yield* Effect.promise(() =>
+        promisify(execFile)(join(repoRoot, "scripts", "dev"), ["cli", "ask", "batch.json"], {
+          cwd: elsewhere,
+          env: {
+            ...fakeEnvironment(upstream.url),
+            PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`,
+            DATA_DIR: join(elsewhere, "data")
+          }
+        })
+      )
+      const { results } = JSON.parse(stdout) as BatchResponse
+      expect(results.map((r) => [r.index, r.status, r.result])).toEqual([[1, "success", "answer to: from a checkout?"]])
+    }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 60_000)
 })

@@ -1,24 +1,26 @@
 /**
- * The package as people install it: `npm pack` (whose `prepack` builds dist/), then a global install
- * into a temporary prefix and a consumer project, both outside the checkout. The CLI must run from
- * any directory, and `llm-batch/client` must typecheck under `tsc --init`'s defaults and load
- * nothing but itself and `effect`.
+ * The package as people install it: `scripts/dev pack` (`npm pack`, whose `prepack` builds dist/),
+ * then a global install into a temporary prefix and a consumer project, both outside the checkout.
+ * The CLI must run from any directory, and `llm-batch/client` must typecheck in a `tsc --init`
+ * project changed as docs/rpc.md says, and load nothing but itself and `effect`.
  */
 import { afterAll, beforeAll, describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { execFileSync } from "node:child_process"
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs"
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { repoRoot, runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { runOnOldNode } from "../support/oldNode.ts"
+import { codeBlocks } from "./markdown.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
 
 const work = mkdtempSync(join(tmpdir(), "llm-batch-package-"))
 const prefix = join(work, "global")
 const consumer = join(work, "consumer")
-// npm runs `prepack` with the `node` on PATH: the one running these tests (≥ 22.18).
+// scripts/dev and npm's `prepack` use the `node` on PATH: the one running these tests (≥ 22.18).
 const env = { ...process.env, PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}` }
 const tsc = join(repoRoot, "node_modules", ".bin", "tsc")
 const npm = (args: ReadonlyArray<string>, cwd: string) =>
@@ -30,13 +32,15 @@ const npm = (args: ReadonlyArray<string>, cwd: string) =>
 let tarball = ""
 
 beforeAll(() => {
-  npm(["pack", "--pack-destination", work], repoRoot)
+  execFileSync(join(repoRoot, "scripts", "dev"), ["pack", "--pack-destination", work, "--loglevel=error"], { cwd: work, env })
   tarball = join(work, readdirSync(work).find((name) => name.endsWith(".tgz"))!)
   npm(["install", "--global", "--prefix", prefix, tarball], work)
   mkdirSync(consumer)
+  // The project docs/rpc.md describes: `npm init`, then `"type": "module"` and @types/node.
   npm(["init", "-y"], consumer)
   npm(["pkg", "set", "type=module"], consumer)
   npm(["install", tarball], consumer)
+  npm(["install", "--save-dev", "@types/node"], consumer)
 }, 180_000)
 afterAll(() => rmSync(work, { recursive: true, force: true }))
 
@@ -77,23 +81,26 @@ describe("the npm package", () => {
       expect(first.result?.serverInfo?.name, mcp.stderr).toBe("llm-batch")
     }), 60_000)
 
-  it("a project made by `tsc --init` typechecks an import of llm-batch/client", () => {
+  it("installed globally, `llm-batch` on a Node older than 22.18 prints one line saying which Node to get, and exits 1", () => {
+    const run = runOnOldNode(join(prefix, "bin", "llm-batch"), ["--help"], { shebang: true })
+    expect(run.code, run.stderr).toBe(1)
+    expect(run.stdout).toBe("")
+    expect(run.stderr.trimEnd().split("\n")).toHaveLength(1)
+    expect(run.stderr).toContain("llm-batch needs Node.js >= 22.18")
+  })
+
+  it("a project made by `tsc --init`, changed as docs/rpc.md says, typechecks the doc's example", () => {
     execFileSync(tsc, ["--init"], { cwd: consumer, env })
-    writeFileSync(
-      join(consumer, "index.ts"),
-      [
-        `import { Effect } from "effect"`,
-        `import { LlmBatchClient, type ResultItem } from "llm-batch/client"`,
-        `const program = Effect.gen(function*() {`,
-        `  const client = yield* LlmBatchClient`,
-        `  const { results } = yield* client.Ask({ questions: [{ index: 1, question: "2 + 2?" }] })`,
-        `  const first: ResultItem | undefined = results[0]`,
-        `  return first?.status`,
-        `})`,
-        `export const run = () =>`,
-        `  Effect.runPromise(program.pipe(Effect.provide(LlmBatchClient.layer({ url: "http://127.0.0.1:8000/rpc" }))))`
-      ].join("\n")
-    )
+    const tsconfig = join(consumer, "tsconfig.json")
+    const defaults = readFileSync(tsconfig, "utf8")
+    expect(defaults).toContain(`"types": []`)
+    writeFileSync(tsconfig, defaults.replace(`"types": []`, `"types": ["node"]`))
+    const rpcDoc = readFileSync(join(repoRoot, "docs", "rpc.md"), "utf8")
+    expect(rpcDoc).toContain(`"types": ["node"]`)
+    expect(rpcDoc).toContain(`"type": "module"`)
+    const example = codeBlocks(rpcDoc).find((block) => block.lang === "ts")!.text
+    expect(example).toContain(`from "llm-batch/client"`)
+    writeFileSync(join(consumer, "index.ts"), example)
     // Throws (with tsc's diagnostics on stdout) when the declarations do not resolve or check.
     execFileSync(tsc, ["--noEmit"], { cwd: consumer, env, encoding: "utf8" })
   })

@@ -27,7 +27,7 @@ const readmeUrl = "http://127.0.0.1:8000"
 
 /** Commands no test here can run (Docker, a global install, the suite itself), and the file that runs each. */
 const coveredElsewhere: ReadonlyArray<{ readonly command: string; readonly by: string; readonly evidence: string }> = [
-  { command: "npm pack", by: "test/ship/package.test.ts", evidence: `npm(["pack"` },
+  { command: "scripts/dev pack", by: "test/ship/package.test.ts", evidence: `"scripts", "dev"), ["pack"` },
   { command: "npm install -g ./llm-batch-*.tgz", by: "test/ship/package.test.ts", evidence: `"install", "--global"` },
   { command: "docker compose up --build", by: "test/ship/compose.test.ts", evidence: "docker-compose.yml" },
   { command: "docker compose up --build", by: "test/ship/dockerfile.test.ts", evidence: "replayed in a clean directory" },

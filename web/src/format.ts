@@ -25,3 +25,45 @@ export const duration = (ms: number): string => ms < 1000 ? `${Math.round(ms)} m
 
 export const tokens = (usage: { readonly prompt_tokens: number; readonly completion_tokens: number } | null) =>
   usage === null ? "none" : `${count(usage.prompt_tokens)} in, ${count(usage.completion_tokens)} out`
+
+/** "Q1", "Q1 and Q2", "Q1, Q2 and Q3"; past `most`, "Q1, Q2 and 3 more". */
+export const questionList = (indexes: ReadonlyArray<number>, most = 5): string => {
+  const names = indexes.slice(0, most).map((index) => `Q${index}`)
+  if (indexes.length > most) names.push(`${count(indexes.length - most)} more`)
+  return names.length <= 1 ? names.join("") : `${names.slice(0, -1).join(", ")} and ${names.at(-1)}`
+}
+
+/** A question's cost in its details: nothing when never sent or answered from the cache; null is unknown. */
+export const resultCost = (result: { readonly cost_usd: number | null; readonly attempts: number; readonly cached: boolean }) =>
+  result.cost_usd !== 0
+    ? usd(result.cost_usd)
+    : result.cached
+    ? "none (cached)"
+    : result.attempts === 0
+    ? "none (not sent)"
+    : usd(0)
+
+/**
+ * A job's cost in its header. The service says null when any question's cost is unknown (a price
+ * it lacks, a call cut short); the job's page names those questions once it has their results.
+ */
+export const jobCost = (cost: number | null, unknownFor: ReadonlyArray<number> = []): string =>
+  cost === null && unknownFor.length > 0 ? `unknown (not known for ${questionList(unknownFor)})` : usd(cost)
+
+/**
+ * "3 ok · 1 failed · 2 skipped · 0 pending of 6". The service counts a question not sent because
+ * a dependency failed as failed; where the graph knows how many those are (`skipped`), they are
+ * shown apart, as its legend shows them.
+ */
+export const countsParts = (
+  counts: { readonly total: number; readonly succeeded: number; readonly failed: number; readonly pending: number },
+  skipped = 0
+) => {
+  const shownSkipped = Math.min(skipped, counts.failed)
+  return {
+    ok: `${count(counts.succeeded)} ok`,
+    failed: `${count(counts.failed - shownSkipped)} failed`,
+    skipped: shownSkipped > 0 ? `${count(shownSkipped)} skipped` : undefined,
+    rest: `${count(counts.pending)} pending of ${count(counts.total)}`
+  }
+}

@@ -3,10 +3,11 @@
  * engine's own `substitute`), its answer or error and what it cost; or a block's questions.
  */
 import type { ResultItem } from "../../../src/domain/Batch.ts"
-import { findReferences, renderResult, substitute } from "../../../src/batch/placeholders.ts"
+import { renderResult } from "../../../src/batch/placeholders.ts"
 import { h, replace } from "../dom.ts"
-import { count, duration, tokens, usd } from "../format.ts"
+import { count, duration, resultCost, tokens } from "../format.ts"
 import { blockLabel, type GraphModel } from "./model.ts"
+import { prompt } from "./prompt.ts"
 import type { Selection } from "./view.ts"
 
 const statusBadge = (model: GraphModel, index: number) => {
@@ -16,22 +17,6 @@ const statusBadge = (model: GraphModel, index: number) => {
 
 const questionLink = (model: GraphModel, index: number, select: (index: number) => void) =>
   h("button", { type: "button", class: `link status-dot-${model.status(index)}`, onclick: () => select(index) }, `Q${index}`)
-
-/** The prompt as it was (or will be) sent; placeholders stay until every answer they name is in. */
-const prompt = (model: GraphModel, index: number): { readonly text: string; readonly note?: string } => {
-  const question = model.questions.get(index)?.question ?? ""
-  const references = findReferences(question)
-  if (references.length === 0) return { text: question }
-  const answers = model.answers()
-  const waiting = [...new Set(references.map((r) => r.index))].filter((r) => !answers.has(r))
-  if (waiting.length > 0) {
-    return { text: question, note: `Placeholders are filled in once ${waiting.map((i) => `Q${i}`).join(", ")} answer.` }
-  }
-  const substituted = substitute(question, answers, Number.MAX_SAFE_INTEGER)
-  return substituted._tag === "Ok"
-    ? { text: substituted.text, note: "With earlier answers substituted." }
-    : { text: question, note: substituted.message }
-}
 
 const answer = (result: ResultItem) =>
   result.status === "success"
@@ -45,7 +30,7 @@ const facts = (result: ResultItem) => {
     ...(result.models_tried.length > 1 ? [["models tried", result.models_tried.join(" → ")] satisfies [string, string]] : []),
     ["attempts", `${result.attempts}${result.retry_count > 0 ? ` (${result.retry_count} repairs)` : ""}`],
     ["tokens", tokens(result.usage)],
-    ["cost", usd(result.cost_usd)],
+    ["cost", resultCost(result)],
     ["time", duration(result.latency_ms)],
     ["cached", result.cached ? "yes" : "no"],
     ...(result.finish_reason === null ? [] : [["finish", result.finish_reason] satisfies [string, string]])

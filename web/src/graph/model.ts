@@ -154,6 +154,12 @@ export class GraphModel {
     return this.countsOf(this.questions.keys())
   }
 
+  /** Questions whose result has an unknown cost (null), in index order: why a job's cost is unknown. */
+  unknownCosts(): ReadonlyArray<number> {
+    return [...this.results.values()].filter((result) => result.cost_usd === null).map((result) => result.index)
+      .sort((a, b) => a - b)
+  }
+
   /** Every result so far keyed by index, for `substitute`. */
   answers(): ReadonlyMap<number, unknown> {
     const answers = new Map<number, unknown>()

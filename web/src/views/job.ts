@@ -6,7 +6,7 @@ import type { QuestionItem } from "../../../src/domain/Batch.ts"
 import { finishedStatuses, type Job } from "../../../src/domain/Job.ts"
 import { cancelJob, followResults, getJob, jobQuestions } from "../api.ts"
 import { h, replace } from "../dom.ts"
-import { age, count, tokens, usd } from "../format.ts"
+import { age, count, jobCost, tokens } from "../format.ts"
 import { liveGraph } from "../graph/live.ts"
 import { GraphModel } from "../graph/model.ts"
 import { countsText, progressBar, statusBadge } from "./progress.ts"
@@ -20,6 +20,9 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
   const body = h("div", {})
   replace(root, h("p", {}, h("a", { href: "#/" }, "← Jobs")), header, status, body)
   let latest: Job | undefined
+  // The questions and their results, once loaded: the header then tells skipped from failed, and
+  // names the questions whose cost is unknown, as the graph and its details do.
+  let model: GraphModel | undefined
   let onJob: (job: Job) => void = () => {}
 
   const cancel = h("button", { type: "button", class: "danger", "data-testid": "cancel", hidden: true }, "Cancel job")
@@ -42,10 +45,10 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
     latest = job
     const finished = finishedStatuses.has(job.status)
     replace(title, job.id, " ", statusBadge(job))
-    replace(summary, progressBar(job), countsText(job))
+    replace(summary, progressBar(job), countsText(job, model?.counts().skipped))
     replace(
       meta,
-      `cost ${usd(job.cost_usd)} · tokens ${tokens(job.usage)} · created ${age(job.created_at)}`,
+      `cost ${jobCost(job.cost_usd, model?.unknownCosts())} · tokens ${tokens(job.usage)} · created ${age(job.created_at)}`,
       job.finished_at === null ? "" : ` · finished ${age(job.finished_at)}`,
       Object.entries(job.metadata).map(([key, value]) => h("span", { class: "tag" }, `${key}: ${value}`))
     )
@@ -76,7 +79,7 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
       if (questions.length % 5000 === 0) status.textContent = `Loading questions… ${count(questions.length)}`
     }
     status.textContent = ""
-    const model = new GraphModel(questions)
+    model = new GraphModel(questions)
     const graph = liveGraph(model)
     replace(body, graph.element)
     graph.mount()

@@ -73,16 +73,30 @@ const jobRow = (first: Job, poll: () => void): Row => {
   return row
 }
 
+/** The columns' names, in the rows' order (the last column holds the cancel button). */
+export const columns = ["Job", "Status", "Progress", "Cost", "Created", ""] as const
+
 export const jobsView: View = (root, signal) => {
-  const table = h("div", { class: "jobs", role: "table", "data-testid": "jobs" })
+  const headings = h(
+    "div",
+    { class: "job-row headings", role: "row", "data-testid": "job-columns" },
+    columns.map((name) => h("div", { class: "cell", role: "columnheader" }, name))
+  )
+  const table = h("div", { role: "rowgroup" })
   const status = h("p", { class: "note", role: "status" }, "Loading jobs…")
-  replace(root, h("div", { class: "toolbar" }, h("h1", {}, "Jobs"), h("a", { class: "button", href: "#/run" }, "Run a batch")), status, table)
+  replace(
+    root,
+    h("div", { class: "toolbar" }, h("h1", {}, "Jobs"), h("a", { class: "button", href: "#/run" }, "Run a batch")),
+    status,
+    h("div", { class: "jobs", role: "table", "data-testid": "jobs" }, headings, table)
+  )
   const rows = new Map<string, Row>()
   let wake: (() => void) | undefined
   const poll = () => wake?.()
 
   const show = (jobs: ReadonlyArray<Job>) => {
     status.textContent = jobs.length === 0 ? "No jobs yet: run a batch, or submit one with POST /batches." : ""
+    headings.hidden = jobs.length === 0
     const order: Array<HTMLElement> = []
     for (const job of jobs) {
       const existing = rows.get(job.id)

@@ -1,7 +1,7 @@
 /** A job's progress bar and counts, shared by the list and the job's page. */
 import type { Job } from "../../../src/domain/Job.ts"
 import { h } from "../dom.ts"
-import { count } from "../format.ts"
+import { count, countsParts } from "../format.ts"
 
 export const progressBar = (job: Job): HTMLElement => {
   const { total, succeeded, failed } = job.counts
@@ -21,18 +21,19 @@ export const progressBar = (job: Job): HTMLElement => {
   )
 }
 
-export const countsText = (job: Job): HTMLElement =>
-  h(
+export const countsText = (job: Job, skipped = 0): HTMLElement => {
+  const parts = countsParts(job.counts, skipped)
+  return h(
     "span",
     { class: "counts", "data-testid": "counts" },
-    h("span", { class: "ok" }, `${count(job.counts.succeeded)} ok`),
+    h("span", { class: "ok" }, parts.ok),
     " · ",
-    h("span", { class: job.counts.failed > 0 ? "bad" : "" }, `${count(job.counts.failed)} failed`),
+    h("span", { class: job.counts.failed - skipped > 0 ? "bad" : "" }, parts.failed),
+    parts.skipped === undefined ? null : [" · ", h("span", { class: "skipped" }, parts.skipped)],
     " · ",
-    `${count(job.counts.pending)} pending`,
-    " of ",
-    count(job.counts.total)
+    parts.rest
   )
+}
 
 export const statusBadge = (job: Job): HTMLElement =>
   h("span", { class: `badge job-${job.status}`, "data-testid": "job-status", "data-status": job.status }, job.status)

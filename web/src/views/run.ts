@@ -48,8 +48,13 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     submit.disabled = runNow.disabled = parsed.format === "empty" || parsed.problems !== undefined
   }
   let timer: ReturnType<typeof setTimeout> | undefined
+  /** What the status line says about a finished run (done, stopped) no longer holds once the batch is edited. */
+  const forgetLastRun = () => {
+    if (running === undefined) status.textContent = ""
+  }
   editor.addEventListener("input", () => {
     hint = undefined
+    forgetLastRun()
     clearTimeout(timer)
     timer = setTimeout(validate, validateAfterMs)
   })
@@ -59,6 +64,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     chosen.text().then((text) => {
       hint = /\.(jsonl|ndjson)$/i.test(chosen.name) ? "jsonl" : /\.json$/i.test(chosen.name) ? "json" : undefined
       editor.value = text
+      forgetLastRun()
       validate()
     }, (error: unknown) => showProblems([`Could not read ${chosen.name}: ${message(error)}`]))
   })
@@ -121,6 +127,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
       replace(output)
       graph.destroy()
     }).finally(() => {
+      if (running === controller) running = undefined
       graph.setActive(false)
       runNow.disabled = false
       stop.hidden = true
@@ -132,6 +139,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
   example.addEventListener("click", () => {
     hint = "json"
     editor.value = exampleBatch
+    forgetLastRun()
     validate()
   })
 
