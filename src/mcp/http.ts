@@ -9,6 +9,7 @@ import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effe
 import { AppConfig } from "../config/AppConfig.ts"
 import { callerKey } from "../http/auth.ts"
 import { isAllowedOrigin } from "../http/crossSite.ts"
+import { mcpEnvelopeGuard } from "../http/envelope.ts"
 import { JobOwner } from "./jobTools.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
 import { sessionOwnerGuard } from "./sessionOwners.ts"
@@ -48,4 +49,4 @@ export const McpHttpRoutes = McpServer.layerHttp({
   protocols,
   allowSessionTermination: true,
   registrations: registrations(KeyJobOwner.layer)
-}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).layer))
+}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).combine(mcpEnvelopeGuard).layer))

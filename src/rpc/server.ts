@@ -13,8 +13,8 @@ import { decodeBatchRequest, decodeWith } from "../domain/decode.ts"
 import { JobRequest } from "../domain/Job.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { callerKey } from "../http/auth.ts"
+import { rpcEnvelopeGuard } from "../http/envelope.ts"
 import { LlmBatchRpcs } from "./group.ts"
-import { rpcEnvelopeGuard } from "./envelope.ts"
 
 const decodeJobRequest = decodeWith(JobRequest)
 

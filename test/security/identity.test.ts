@@ -105,4 +105,31 @@ layer(
       expect(notJson.status).toBe(400)
       expect(JSON.parse(notJson.text)).toEqual({ error: expect.stringContaining("line 1") })
     }))
+
+  it.effect("on /mcp too, a malformed JSON-RPC `headers` field is a 400 {\"error\"}, not a 500", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      for (const headers of [7, { authorization: `Bearer ${keyA}` }]) {
+        const answer = yield* Effect.promise(async () => {
+          const response = await fetch(`${server.url}/mcp`, {
+            method: "POST",
+            headers: {
+              "content-type": "application/json",
+              accept: "application/json, text/event-stream",
+              authorization: `Bearer ${keyB}`
+            },
+            body: JSON.stringify({
+              jsonrpc: "2.0",
+              id: 1,
+              method: "initialize",
+              headers,
+              params: { protocolVersion: "2025-11-25", capabilities: {}, clientInfo: { name: "raw", version: "1" } }
+            })
+          })
+          return { status: response.status, text: await response.text() }
+        })
+        expect(answer.status, JSON.stringify(headers)).toBe(400)
+        expect(JSON.parse(answer.text)).toEqual({ error: expect.stringContaining("headers") })
+      }
+    }))
 })
