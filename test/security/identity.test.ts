@@ -9,7 +9,7 @@ import { Context, Effect, Layer, Schema } from "effect"
 import { Job } from "../../src/domain/Job.ts"
 import { LlmBatchClient } from "../../src/rpc/client.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
-import { eventually } from "../support/Mcp.ts"
+import { connectHttp, eventually } from "../support/Mcp.ts"
 import { TestServer } from "../support/TestServer.ts"
 
 const keyA = "first-key-123"
@@ -93,6 +93,25 @@ layer(
       const order = upstream.requests.map((request) => request.prompt).filter((prompt) => /bulk|alone/.test(prompt))
       expect(order.indexOf("alone"), order.join(", ")).toBeLessThanOrEqual(2)
     }))
+
+  it.effect("over MCP too, each key is its own caller at the upstream slots: A's one question is not queued behind B's batches", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const server = yield* TestServer
+      upstream.always("mcp bulk", { delayMs: 400 })
+      const b = yield* connectHttp(server.url, { authorization: `Bearer ${keyB}` })
+      const a = yield* connectHttp(server.url, { authorization: `Bearer ${keyA}` })
+      for (const n of [1, 2, 3]) {
+        const questions = [1, 2].map((k) => ({ index: k, question: `mcp bulk ${n}.${k}` }))
+        void b.client.callTool({ name: "batch_ask", arguments: { questions } }).catch(() => undefined)
+      }
+      yield* eventually(() => upstream.callsFor("mcp bulk").length === 1)
+      yield* Effect.promise(() => a.client.callTool({ name: "ask", arguments: { question: "mcp alone" } }))
+      // B's running call and B's next, then A's; as one caller, A's batch would take its turn after
+      // each of B's.
+      const order = upstream.requests.map((request) => request.prompt).filter((prompt) => prompt.startsWith("mcp "))
+      expect(order.indexOf("mcp alone"), order.join(", ")).toBeLessThanOrEqual(2)
+    }).pipe(Effect.scoped))
 
   it.effect("a malformed message `headers` (an object, a number, a list of non-pairs) is a 400 {\"error\"}", () =>
     Effect.gen(function*() {
