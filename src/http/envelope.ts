@@ -5,9 +5,8 @@
  * object or a number there was a TypeError (a 500); here it is a 400. (Identity never comes from
  * that field: rpc/server.ts, mcp/http.ts.)
  */
-import { ByteSize, Effect, Predicate } from "effect"
-import { HttpIncomingMessage, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
-import { AppConfig } from "../config/AppConfig.ts"
+import { Effect, Predicate } from "effect"
+import { HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 
 const isHeaderPairs = (value: unknown): boolean =>
   Array.isArray(value) &&
@@ -55,35 +54,22 @@ export const jsonRpcEnvelopeProblem = (text: string): string | undefined => {
   return undefined
 }
 
-/** A guard for one route's POSTs: `problem` reads the body (read once: effect reuses the cached text). */
+/**
+ * A guard for one route's POSTs: `problem` reads the body, which the transport then reads again from
+ * the request's cache. A body that cannot be read is handed on: the transport meets the same
+ * failure and answers it (a body over the route's limit is the router's 413).
+ */
 const envelopeGuard = (problem: (text: string) => string | undefined) =>
-  HttpRouter.middleware(Effect.gen(function*() {
-    const config = yield* AppConfig
-    return (handle) =>
-      Effect.gen(function*() {
-        const request = yield* HttpServerRequest.HttpServerRequest
-        if (request.method !== "POST") return yield* handle
-        const text = yield* request.text.pipe(
-          Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(config.maxBodyBytes)),
-          Effect.result
-        )
-        if (text._tag === "Failure") {
-          const reason = text.failure.reason
-          const tooLarge = reason._tag === "RequestParseError" && reason.reason === "BodyTooLarge"
-          return HttpServerResponse.jsonUnsafe(
-            {
-              error: tooLarge
-                ? `request body is larger than ${config.maxBodyBytes} bytes (MAX_BODY_BYTES)`
-                : "request body could not be read (truncated or aborted)"
-            },
-            { status: tooLarge ? 413 : 400 }
-          )
-        }
-        const found = problem(text.success)
-        if (found !== undefined) return HttpServerResponse.jsonUnsafe({ error: found }, { status: 400 })
-        return yield* handle
-      })
-  }))
+  HttpRouter.middleware((handle) =>
+    Effect.gen(function*() {
+      const request = yield* HttpServerRequest.HttpServerRequest
+      if (request.method !== "POST") return yield* handle
+      const text = yield* Effect.result(request.text)
+      const found = text._tag === "Success" ? problem(text.success) : undefined
+      if (found !== undefined) return HttpServerResponse.jsonUnsafe({ error: found }, { status: 400 })
+      return yield* handle
+    })
+  )
 
 export const rpcEnvelopeGuard = envelopeGuard(ndjsonEnvelopeProblem)
 
