@@ -17,7 +17,7 @@ import { isJsonFamilyContentType } from "./body.ts"
 
 const loopbackName = /^(localhost|127(\.\d{1,3}){3}|\[::1\])$/i
 
-/** `Host` (or an origin's host) → its name and name:port, lower case; undefined when not a host. */
+/** A `Host` header → its name and name:port, lower case; undefined when it is not just a host. */
 const parseHost = (host: string): { readonly name: string; readonly host: string } | undefined => {
   if (!URL.canParse(`http://${host}`)) return undefined
   const url = new URL(`http://${host}`)
