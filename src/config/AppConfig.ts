@@ -53,8 +53,17 @@ export interface AppConfigShape {
   readonly batchTimeoutMs: number
   /** How long SIGTERM waits for requests in flight before ending their unfinished questions. */
   readonly shutdownGraceMs: number
-  /** Browser origins, beyond loopback ones, that may call /mcp (DNS-rebinding guard). */
-  readonly mcpAllowedOrigins: ReadonlyArray<string>
+  /**
+   * Browser origins, beyond loopback ones and the service's own, that may send state-changing
+   * requests (POST, DELETE, …) and use /mcp: ALLOWED_ORIGINS (MCP_ALLOWED_ORIGINS, its old name, is
+   * read too).
+   */
+  readonly allowedOrigins: ReadonlyArray<string>
+  /**
+   * ALLOWED_HOSTS: `Host` names served besides loopback ones, lower case (`*` = any). Bound to
+   * loopback, only loopback names are served unless listed here (DNS rebinding).
+   */
+  readonly allowedHosts: ReadonlyArray<string>
   readonly cache: CacheSettings
   readonly jobs: JobSettings
   readonly providers: Readonly<Record<ProviderName, ProviderSettings>>
@@ -131,6 +140,9 @@ const providerSettings = (name: ProviderName): Config.Config<ProviderSettings> =
     keyVariable: Config.succeed(spec.keyVariables[0])
   })
 }
+
+const commaList = (list: string): Array<string> =>
+  list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "")
 
 /** `https://host:port/anything` → `https://host:port`; a value that is not a URL is kept as written. */
 const toOrigin = (entry: string) => URL.canParse(entry) ? new URL(entry).origin : entry
@@ -231,9 +243,13 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   maxTokensLimit: positiveInt("MAX_TOKENS_LIMIT", 65_536),
   batchTimeoutMs: positiveInt("BATCH_TIMEOUT_MS", 600_000),
   shutdownGraceMs: positiveInt("SHUTDOWN_GRACE_MS", 30_000),
-  mcpAllowedOrigins: Config.String("MCP_ALLOWED_ORIGINS").pipe(
+  allowedOrigins: Config.all([
+    Config.String("ALLOWED_ORIGINS").pipe(Config.withDefault("")),
+    Config.String("MCP_ALLOWED_ORIGINS").pipe(Config.withDefault(""))
+  ]).pipe(Config.map((lists) => commaList(lists.join(",")).map(toOrigin))),
+  allowedHosts: Config.String("ALLOWED_HOSTS").pipe(
     Config.withDefault(""),
-    Config.map((list) => list.split(",").map((entry) => entry.trim()).filter((entry) => entry !== "").map(toOrigin))
+    Config.map((list) => commaList(list).map((entry) => entry.toLowerCase()))
   ),
   cache: cacheSettings,
   jobs: jobSettings,

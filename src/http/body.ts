@@ -7,13 +7,22 @@ export type BodyError = InvalidRequest | PayloadTooLarge | UnsupportedMediaType
 
 const utf8 = new TextDecoder("utf-8", { fatal: true })
 
-/** No content type is read as JSON (curl users forget it); a non-JSON one is refused. */
+/**
+ * JSON: `application/json` or `application/*+json`. A body without a content type is refused: a
+ * web page may send one to any site without asking (no CORS preflight), a JSON one it may not.
+ */
 const isJsonContentType = (contentType: string | undefined): boolean =>
-  contentType === undefined || /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())
+  contentType !== undefined && /^application\/([\w.+-]+\+)?json\s*(;|$)/i.test(contentType.trim())
 
 /** One JSON value per line: `application/jsonl` or `application/x-ndjson`. */
 const isJsonlContentType = (contentType: string | undefined): boolean =>
   contentType !== undefined && /^application\/(jsonl|x-ndjson)\s*(;|$)/i.test(contentType.trim())
+
+/** What any body on any route must be (crossSite.ts): JSON, or JSON lines (/rpc, POST /batches). */
+export const isJsonFamilyContentType = (contentType: string | undefined): boolean =>
+  isJsonContentType(contentType) || isJsonlContentType(contentType)
+
+const named = (contentType: string | undefined) => contentType === undefined ? "no content type" : `content type '${contentType}'`
 
 /** `limit` names the setting that sets `maxBytes`, for the 413's message. */
 const readText = (request: HttpServerRequest.HttpServerRequest, maxBytes: number, limit: string) =>
@@ -52,7 +61,7 @@ export const readJsonBody = Effect.fnUntraced(function*(
   const contentType = request.headers["content-type"]
   if (!isJsonContentType(contentType)) {
     return yield* new UnsupportedMediaType({
-      error: `content type '${contentType}' is not accepted: send Content-Type: application/json`
+      error: `${named(contentType)} is not accepted: send Content-Type: application/json`
     })
   }
   return yield* parseJson(yield* readText(request, maxBytes, "MAX_BODY_BYTES"))
@@ -73,7 +82,7 @@ export const readJobBody = Effect.fnUntraced(function*(
   }
   if (!isJsonContentType(contentType)) {
     return yield* new UnsupportedMediaType({
-      error: `content type '${contentType}' is not accepted: send Content-Type: application/json, ` +
+      error: `${named(contentType)} is not accepted: send Content-Type: application/json, ` +
         "or application/jsonl (also application/x-ndjson) for one question per line"
     })
   }

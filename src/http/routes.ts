@@ -5,11 +5,12 @@
  */
 import { Effect, Layer } from "effect"
 import { HttpRouter, HttpServerResponse } from "effect/http"
-import { HttpApiBuilder, HttpApiScalar } from "effect/http-api"
+import { HttpApiBuilder } from "effect/http-api"
 import { McpHttpRoutes } from "../mcp/http.ts"
 import { RpcRoutes } from "../rpc/server.ts"
 import { Api } from "./Api.ts"
 import { consoleRoutePaths, ConsoleRoutes, isConsolePage } from "./console.ts"
+import { DocsRoute } from "./docs.ts"
 import { ApiHandlers } from "./handlers.ts"
 
 type Route = readonly [method: string, path: HttpRouter.PathInput]
@@ -38,9 +39,6 @@ export const routerAuthSkips = (method: string, path: string): boolean =>
   contractRoutes.has(`${method} ${path}`) || isConsolePage(method, path)
 
 const ApiRoutes = HttpApiBuilder.layer(Api, { openapiPath: "/openapi.json" }).pipe(Layer.provide(ApiHandlers))
-
-// Scalar's script is inlined in the page (no CDN) and its web fonts are off, so it works offline.
-const DocsRoute = HttpApiScalar.layer(Api, { path: "/docs", scalar: { withDefaultFonts: false } })
 
 /**
  * Another method on a known path is a 405 naming the right ones: effect's router alone would

@@ -8,14 +8,16 @@ import { McpServer } from "effect/ai"
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { callerKey } from "../http/auth.ts"
+import { isAllowedOrigin } from "../http/crossSite.ts"
+import { mcpEnvelopeGuard } from "../http/envelope.ts"
 import { JobOwner } from "./jobTools.ts"
-import { isAllowedOrigin } from "./origin.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
 import { sessionOwnerGuard } from "./sessionOwners.ts"
 
 /**
- * effect's own check knows only exact origins (no "any loopback port"), so this guard decides and
- * hands the request on without its Origin once it has been accepted.
+ * effect's own check knows only exact origins (no "any loopback port"), so this guard decides, by
+ * the rule every route follows (crossSite.ts), and hands the request on without its Origin once it
+ * has been accepted. (The router checked POSTs already; this one also covers GET and DELETE.)
  */
 const originGuard = HttpRouter.middleware(Effect.gen(function*() {
   const config = yield* AppConfig
@@ -24,9 +26,9 @@ const originGuard = HttpRouter.middleware(Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const origin = request.headers.origin
       if (origin === undefined) return yield* handle
-      if (!isAllowedOrigin(origin, config.mcpAllowedOrigins)) {
+      if (!isAllowedOrigin(origin, config.allowedOrigins, request.headers.host)) {
         return HttpServerResponse.jsonUnsafe(
-          { error: `Origin ${origin} may not use /mcp; add it to MCP_ALLOWED_ORIGINS to allow it` },
+          { error: `Origin ${origin} may not use /mcp; add it to ALLOWED_ORIGINS to allow it` },
           { status: 403 }
         )
       }
@@ -47,4 +49,4 @@ export const McpHttpRoutes = McpServer.layerHttp({
   protocols,
   allowSessionTermination: true,
   registrations: registrations(KeyJobOwner.layer)
-}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).layer))
+}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).combine(mcpEnvelopeGuard).layer))

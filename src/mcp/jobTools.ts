@@ -12,7 +12,10 @@ import { Job, JobNotFoundError, JobRequest, JobResultsPage } from "../domain/Job
 import { Jobs } from "../jobs/Jobs.ts"
 import { fieldsHelp, inputJsonSchema } from "./fieldHelp.ts"
 
-/** Whose jobs a tool call sees: the digest of the caller's key, "" without API_KEYS (and over stdio). */
+/**
+ * Who calls a tool, from the transport only: the digest of the HTTP request's key, "" without
+ * API_KEYS (and over stdio). Whose jobs a call sees, and whose fair share of slots it uses.
+ */
 export class JobOwner extends Context.Service<JobOwner, string>()("llm-batch/mcp/JobOwner") {}
 
 /** stdio: the host that launched the server is its only user. */

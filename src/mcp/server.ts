@@ -32,10 +32,11 @@ export const serverInfo = {
 
 /**
  * The tools, registered on whichever transport's `McpServer` they are given to; `owner` (a
- * middleware providing `JobOwner`) says whose batch jobs a call sees on that transport.
+ * middleware providing `JobOwner`) says who calls on that transport: whose batch jobs a call sees,
+ * and whose turn at the upstream slots a batch takes.
  */
 export const registrations = <E, R>(owner: Layer.Layer<McpServer.McpRequest.From<"Requires", JobOwner>, E, R>) =>
   Layer.mergeAll(
-    McpServer.toolkit(LlmBatchToolkit).pipe(Layer.provide(LlmBatchToolkitHandlers)),
+    McpServer.toolkit(LlmBatchToolkit).pipe(Layer.provide(owner), Layer.provide(LlmBatchToolkitHandlers)),
     jobRegistrations(owner)
   )

@@ -11,6 +11,7 @@ import { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain
 import { decodeBatchRequest, decodeWith } from "../domain/decode.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
 import { fieldNames, fieldsHelp, inputJsonSchema } from "./fieldHelp.ts"
+import { JobOwner } from "./jobTools.ts"
 
 /** `ask` takes one question with every optional field of a batch item; it has no `index`. */
 export const AskArguments = QuestionItem.mapFields(Struct.omit(["index"]))
@@ -52,6 +53,8 @@ const batchTool = <const Name extends string, Success extends Schema.Constraint>
     .annotate(Tool.Readonly, true)
     .annotate(Tool.OpenWorld, true)
     .addDependency(McpSchema.McpRequestContext)
+    // Whose turn at the upstream slots a call takes: the transport's caller, as for jobs.
+    .addDependency(JobOwner)
 
 export const BatchAskTool = batchTool("batch_ask", {
   title: "Ask LLMs a batch of questions",
@@ -96,10 +99,12 @@ const progressReporter = Effect.fnUntraced(function*(total: number) {
 export const LlmBatchToolkitHandlers = LlmBatchToolkit.toLayer(Effect.gen(function*() {
   // Handlers may only ask for per-request services, so the engine's are captured once here.
   const services = yield* Effect.context<BatchServices | McpServer.McpServer>()
-  const runWithProgress = Effect.fnUntraced(function*(batch: BatchRequest) {
+  const runAs = Effect.fnUntraced(function*(batch: BatchRequest, caller: string) {
     const onResult = yield* progressReporter(batch.questions.length)
-    return yield* runBatch(batch, { onResult })
+    return yield* runBatch(batch, { onResult, caller })
   }, Effect.provideContext(services))
+  // Read here: `runAs` runs in the engine's services only.
+  const runWithProgress = (batch: BatchRequest) => Effect.flatMap(JobOwner, (caller) => runAs(batch, caller))
   return LlmBatchToolkit.of({
     batch_ask: (input) => decodeBatchRequest(input).pipe(Effect.flatMap(runWithProgress)),
     ask: (input) =>

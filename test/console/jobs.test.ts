@@ -136,5 +136,21 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
         expect(after.counts).toMatchObject({ total: 5, failed: 5, pending: 0 })
         expect(errors).toEqual([])
       }))
+
+    it.effect("a job link whose id cannot be decoded says it is not a valid job id, in place of the job shown before", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const job = yield* submitJob({ questions: [{ index: 1, question: "shown before" }], metadata: { name: "before" } })
+        const { page, errors } = yield* openPage(`${server.url}/#/jobs/${job.id}`)
+        yield* Effect.promise(async () => {
+          await page.locator(".job-header").getByText(job.id).waitFor()
+          // decodeURIComponent throws a URIError for this one.
+          await page.goto(`${server.url}/#/jobs/%E0%A4%A`)
+          await page.getByTestId("invalid-job-id").waitFor()
+          expect(await page.getByTestId("invalid-job-id").textContent()).toContain("not a valid job id")
+          expect(await page.locator(".job-header").count()).toBe(0)
+        })
+        expect(errors).toEqual([])
+      }))
   }
 )

@@ -71,6 +71,7 @@ describe("the console's pages", () => {
       expect(page.headers["content-type"]).toBe("text/html; charset=utf-8")
       expect(page.headers["cache-control"]).toBe("no-store")
       expect(page.headers["content-security-policy"]).toContain("script-src 'self'")
+      expect(page.headers["content-security-policy"]).toContain("frame-ancestors 'none'")
       expect(page.text).toBe(readFileSync(join(built, "index.html"), "utf8"))
     }).pipe(Effect.provide(withConsole())))
 

@@ -4,6 +4,7 @@
  */
 import { Validator } from "@seriousme/openapi-schema-validator"
 import { describe, expect, it } from "@effect/vitest"
+import { createHash } from "node:crypto"
 import { Effect } from "effect"
 import { BatchRequest, BatchResponse, ResultItem } from "../../src/domain/Batch.ts"
 import { ErrorBody } from "../../src/domain/Http.ts"
@@ -135,6 +136,23 @@ describe("the HTTP contract", () => {
       expect(page.text).not.toMatch(/<script[^>]*\ssrc=/i)
       expect(page.text).not.toMatch(/<link[^>]*\shref=["']?(https?:)?\/\//i)
       expect(page.text).toContain('"withDefaultFonts":false')
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("sends /docs with a Content-Security-Policy: its own inline scripts only (by hash), no framing", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const page = yield* Effect.promise(async () => {
+        const r = await fetch(`${server.url}/docs`)
+        return { policy: r.headers.get("content-security-policy") ?? "", text: await r.text() }
+      })
+      expect(page.policy).toContain("frame-ancestors 'none'")
+      expect(page.policy).toContain("object-src 'none'")
+      const scriptSrc = /script-src ([^;]*)/.exec(page.policy)?.[1]?.split(" ") ?? []
+      const inline = [...page.text.matchAll(/<script>([\s\S]*?)<\/script>/g)].map((match) =>
+        `'sha256-${createHash("sha256").update(match[1]!).digest("base64")}'`
+      )
+      expect(inline).toHaveLength(2)
+      expect(scriptSrc.toSorted()).toEqual(inline.toSorted())
     }).pipe(Effect.provide(TestServer.layer())))
 })
 

@@ -1,4 +1,5 @@
 import { describe, expect, it, layer } from "@effect/vitest"
+import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js"
 import { Context, Effect, Layer } from "effect"
 import { runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
@@ -69,6 +70,18 @@ layer(StdioServer.layer, { excludeTestServices: true, timeout: "60 seconds" })("
       yield* eventually(() => upstream.aborted === abortedBefore + 2)
       expect(yield* Effect.promise(() => call)).toBeInstanceOf(Error)
       // The server is still usable after a cancellation.
+      const { tools } = yield* Effect.promise(() => client.listTools())
+      expect(tools).toHaveLength(allTools.length)
+    }))
+
+  it.effect("a message with a malformed `headers` field (a number, an object) is answered; the server goes on", () =>
+    Effect.gen(function*() {
+      const { client, received } = yield* StdioServer
+      // The field is effect's RPC extension, read unchecked: `"headers": 7` used to end the process.
+      for (const [id, headers] of [[9001, 7], [9002, { authorization: "Bearer x" }]] as const) {
+        yield* Effect.promise(() => client.transport!.send({ jsonrpc: "2.0", id, method: "ping", headers } as JSONRPCMessage))
+        yield* eventually(() => received.some((message) => "id" in message && message.id === id))
+      }
       const { tools } = yield* Effect.promise(() => client.listTools())
       expect(tools).toHaveLength(allTools.length)
     }))

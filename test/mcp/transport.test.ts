@@ -40,7 +40,7 @@ describe("MCP HTTP transport", () => {
     Effect.gen(function*() {
       const refused = yield* initialize("2025-11-25", { origin: "http://evil.example" })
       expect(refused.status).toBe(403)
-      expect(yield* Effect.promise(() => refused.text())).toContain("MCP_ALLOWED_ORIGINS")
+      expect(yield* Effect.promise(() => refused.text())).toContain("ALLOWED_ORIGINS")
       // A rebinding page keeps its own host name, even when it resolves to 127.0.0.1.
       expect((yield* initialize("2025-11-25", { origin: "http://attacker.test:8000" })).status).toBe(403)
       expect((yield* initialize("2025-11-25", { origin: "null" })).status).toBe(403)
@@ -50,7 +50,7 @@ describe("MCP HTTP transport", () => {
       expect(sdk._tag).toBe("Failure")
     }).pipe(Effect.scoped, Effect.provide(TestServer.layer())))
 
-  it.live("accepts loopback origins on any port, and the origins listed in MCP_ALLOWED_ORIGINS", () =>
+  it.live("accepts loopback origins on any port, and the origins listed in ALLOWED_ORIGINS (read under its old name MCP_ALLOWED_ORIGINS too)", () =>
     Effect.gen(function*() {
       for (const origin of ["http://localhost:6274", "http://127.0.0.1:5173", "http://[::1]:3000"]) {
         expect((yield* initialize("2025-11-25", { origin })).status, origin).toBe(200)

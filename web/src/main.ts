@@ -28,9 +28,34 @@ replace(
   main
 )
 
+/** `%E0%A4%A` and the like: decodeURIComponent throws a URIError for them. */
+const decodedId = (encoded: string): string | undefined => {
+  try {
+    return decodeURIComponent(encoded)
+  } catch {
+    return undefined
+  }
+}
+
+/** A job link that cannot be a job's: said so, instead of an uncaught error over the last screen. */
+const invalidJobId = (encoded: string): View => (root) =>
+  replace(
+    root,
+    h("h1", {}, "Not a valid job id"),
+    h(
+      "p",
+      { class: "error", role: "alert", "data-testid": "invalid-job-id" },
+      `"${encoded}" in this link is not a valid job id. `,
+      h("a", { href: "#/" }, "See the jobs")
+    )
+  )
+
 const screenFor = async (hash: string): Promise<View> => {
   const job = /^#\/jobs\/([^/]+)$/.exec(hash)
-  if (job !== null) return (await import("./views/job.ts")).jobView(decodeURIComponent(job[1]!))
+  if (job !== null) {
+    const id = decodedId(job[1]!)
+    return id === undefined ? invalidJobId(job[1]!) : (await import("./views/job.ts")).jobView(id)
+  }
   if (hash === "#/run") return (await import("./views/run.ts")).runView
   return (await import("./views/jobs.ts")).jobsView
 }
