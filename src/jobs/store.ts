@@ -51,7 +51,8 @@ export interface JobState {
 }
 
 export interface StoredResult {
-  readonly seq: number
+  /** 1, 2, 3, … in the order results were committed (see `recordAll`). */
+  readonly position: number
   readonly result: ResultItem
 }
 
@@ -192,32 +193,56 @@ export const makeJobStore = Effect.gen(function*() {
     return found
   })
 
-  /** Records a question's result unless one is already recorded: a result is written exactly once. */
-  const record = (id: string, result: ResultItem) =>
-    sql`INSERT INTO llm_batch_results ${
-      sql.insert({
-        job_id: id,
-        idx: result.index,
-        status: result.status,
-        prompt_tokens: result.usage?.prompt_tokens ?? 0,
-        completion_tokens: result.usage?.completion_tokens ?? 0,
-        cost_usd: result.cost_usd,
-        result: encodeResult(result)
-      })
-    } ON CONFLICT (job_id, idx) DO NOTHING`.pipe(Effect.asVoid)
+  /** PostgreSQL: the job's row, locked until the transaction ends (SQLite has one writer at a time). */
+  const lockJob = (id: string) =>
+    sql.onDialectOrElse({
+      pg: () => Effect.asVoid(sql`SELECT id FROM llm_batch_jobs WHERE id = ${id} FOR UPDATE`),
+      orElse: () => Effect.void
+    })
 
-  /** Results after `seq` in finishing order (keyset paging: each page costs the same). */
-  const resultsAfter = Effect.fnUntraced(function*(id: string, seq: number, limit: number) {
-    const rows = yield* sql<{ readonly seq: Numeric; readonly result: string }>`SELECT seq, result
-      FROM llm_batch_results WHERE job_id = ${id} AND seq > ${seq} ORDER BY seq LIMIT ${limit}`
-    return rows.map((row): StoredResult => ({ seq: Number(row.seq), result: decodeResult(row.result) }))
+  /**
+   * Records each result unless its question has one already: a result is written exactly once.
+   *
+   * Invariant every reader relies on: a job's results have positions 1, 2, 3, … with no gap, in
+   * commit order. The position is MAX + 1, read while holding the job's lock, which is held until
+   * the commit; so whoever sees position n sees 1 … n-1 too, and paging by position (or by an
+   * offset, which is the same number) never passes a result that commits later.
+   */
+  const recordAll = (id: string, results: ReadonlyArray<ResultItem>) =>
+    sql.withTransaction(Effect.gen(function*() {
+      yield* lockJob(id)
+      for (const result of results) {
+        yield* sql`INSERT INTO llm_batch_results
+            (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
+          VALUES (${id}, ${result.index}, ${result.status}, ${result.usage?.prompt_tokens ?? 0},
+            ${result.usage?.completion_tokens ?? 0}, ${result.cost_usd}, ${encodeResult(result)},
+            (SELECT COALESCE(MAX(pos), 0) + 1 FROM llm_batch_results WHERE job_id = ${id}))
+          ON CONFLICT (job_id, idx) DO NOTHING`
+      }
+    }))
+
+  const record = (id: string, result: ResultItem) => recordAll(id, [result])
+
+  /** Results after `position` in finishing (commit) order: keyset paging, each page costs the same. */
+  const resultsAfter = Effect.fnUntraced(function*(id: string, position: number, limit: number) {
+    const rows = yield* sql<{ readonly pos: Numeric; readonly result: string }>`SELECT pos, result
+      FROM llm_batch_results WHERE job_id = ${id} AND pos > ${position} ORDER BY pos LIMIT ${limit}`
+    return rows.map((row): StoredResult => ({ position: Number(row.pos), result: decodeResult(row.result) }))
   })
 
-  /** The `offset`-th result onwards, in finishing order. */
-  const resultsAt = Effect.fnUntraced(function*(id: string, offset: number, limit: number) {
-    const rows = yield* sql<{ readonly result: string }>`SELECT result FROM llm_batch_results
-      WHERE job_id = ${id} ORDER BY seq LIMIT ${limit} OFFSET ${offset}`
-    return rows.map((row) => decodeResult(row.result))
+  /** The `offset`-th result onwards, in finishing order: positions have no gap, so the offset is a position. */
+  const resultsAt = (id: string, offset: number, limit: number) =>
+    Effect.map(resultsAfter(id, offset, limit), (rows) => rows.map((row) => row.result))
+
+  /** The job's status and how many results it has stored, or undefined for an unknown job. */
+  const progress = Effect.fnUntraced(function*(id: string) {
+    const rows = yield* sql<{ readonly status: string; readonly total: Numeric; readonly stored: Numeric }>`SELECT
+        status, total, (SELECT COUNT(*) FROM llm_batch_results WHERE job_id = ${id}) AS stored
+      FROM llm_batch_jobs WHERE id = ${id}`
+    const row = rows[0]
+    return row === undefined
+      ? undefined
+      : { status: decodeStatus(row.status), total: Number(row.total), stored: Number(row.stored) }
   })
 
   /** Every question still without a result gets this one (cancel). */
@@ -230,9 +255,7 @@ export const makeJobStore = Effect.gen(function*() {
         ORDER BY q.position LIMIT ${insertBatch}`
       if (rows.length === 0) return
       position = Number(rows[rows.length - 1]!.position)
-      yield* sql.withTransaction(Effect.forEach(rows, (row) => record(id, resultFor(decodeQuestion(row.item))), {
-        discard: true
-      }))
+      yield* recordAll(id, rows.map((row) => resultFor(decodeQuestion(row.item))))
     }
   })
 
@@ -271,6 +294,7 @@ export const makeJobStore = Effect.gen(function*() {
     record,
     resultsAfter,
     resultsAt,
+    progress,
     recordRemaining,
     unfinished,
     finishedBefore,
