@@ -211,17 +211,20 @@ export const makeJobStore = Effect.gen(function*() {
   const recordAll = (id: string, results: ReadonlyArray<ResultItem>) =>
     sql.withTransaction(Effect.gen(function*() {
       yield* lockJob(id)
+      let recorded = 0
       for (const result of results) {
-        yield* sql`INSERT INTO llm_batch_results
+        const inserted = yield* sql`INSERT INTO llm_batch_results
             (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
           VALUES (${id}, ${result.index}, ${result.status}, ${result.usage?.prompt_tokens ?? 0},
             ${result.usage?.completion_tokens ?? 0}, ${result.cost_usd}, ${encodeResult(result)},
             (SELECT COALESCE(MAX(pos), 0) + 1 FROM llm_batch_results WHERE job_id = ${id}))
-          ON CONFLICT (job_id, idx) DO NOTHING`
+          ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx`
+        recorded += inserted.length
       }
+      return recorded
     }))
 
-  const record = (id: string, result: ResultItem) => recordAll(id, [result])
+  const record = (id: string, result: ResultItem) => Effect.asVoid(recordAll(id, [result]))
 
   /** Results after `position` in finishing (commit) order: keyset paging, each page costs the same. */
   const resultsAfter = Effect.fnUntraced(function*(id: string, position: number, limit: number) {
@@ -245,17 +248,18 @@ export const makeJobStore = Effect.gen(function*() {
       : { status: decodeStatus(row.status), total: Number(row.total), stored: Number(row.stored) }
   })
 
-  /** Every question still without a result gets this one (cancel). */
+  /** Every question still without a result gets this one (cancel); gives how many there were. */
   const recordRemaining = Effect.fnUntraced(function*(id: string, resultFor: (item: QuestionItem) => ResultItem) {
     let position = -1
+    let recorded = 0
     while (true) {
       const rows = yield* sql<{ readonly position: Numeric; readonly item: string }>`SELECT q.position, q.item
         FROM llm_batch_questions q LEFT JOIN llm_batch_results r ON r.job_id = q.job_id AND r.idx = q.idx
         WHERE q.job_id = ${id} AND q.position > ${position} AND r.idx IS NULL
         ORDER BY q.position LIMIT ${insertBatch}`
-      if (rows.length === 0) return
+      if (rows.length === 0) return recorded
       position = Number(rows[rows.length - 1]!.position)
-      yield* recordAll(id, rows.map((row) => resultFor(decodeQuestion(row.item))))
+      recorded += yield* recordAll(id, rows.map((row) => resultFor(decodeQuestion(row.item))))
     }
   })
 
