@@ -67,7 +67,7 @@ const addCosts = Effect.gen(function*() {
 })
 
 /**
- * A result's position in its job: 1, 2, 3, … in commit order (store.ts `record` keeps it). `seq`
+ * A result's position in its job, growing in commit order (store.ts `insertResult` keeps it). `seq`
  * is not: PostgreSQL transactions commit out of sequence order, so a reader paging by `seq` passed
  * results that committed later. Results stored before are numbered in their `seq` order.
  */
@@ -78,6 +78,10 @@ const addResultPositions = Effect.gen(function*() {
     FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY seq) AS pos FROM llm_batch_results) AS numbered
     WHERE llm_batch_results.seq = numbered.seq`
   yield* sql`CREATE UNIQUE INDEX llm_batch_results_pos ON llm_batch_results (job_id, pos)`
+  // The last position given in each job (PostgreSQL takes the next one from here, under the row's lock).
+  yield* sql`ALTER TABLE llm_batch_jobs ADD COLUMN last_pos BIGINT NOT NULL DEFAULT 0`
+  yield* sql`UPDATE llm_batch_jobs SET last_pos = COALESCE(
+    (SELECT MAX(pos) FROM llm_batch_results WHERE job_id = llm_batch_jobs.id), 0)`
   // Nothing reads by `seq` any more.
   yield* sql`DROP INDEX llm_batch_results_seq`
 })

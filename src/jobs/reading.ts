@@ -17,35 +17,43 @@ const followInterval = Duration.millis(200)
 
 /**
  * The job's results in finishing order, from the first; with `follow`, until the job has ended *and*
- * this reader has every result it stored. A reader that has read up to position n has read n results.
+ * this reader has as many results as the job holds.
  */
 export const readResults = (store: Store, id: string, options: { readonly follow: boolean }) =>
-  Stream.paginate(0, (after: number) =>
+  Stream.paginate({ after: 0, delivered: 0 }, ({ after, delivered }) =>
     Effect.gen(function*() {
       const page = yield* store.resultsAfter(id, after, pageSize)
-      const next = (rows: typeof page) => [rows.map((row) => row.result), Option.some(rows.at(-1)!.position)] as const
+      const next = (rows: typeof page) =>
+        [
+          rows.map((row) => row.result),
+          Option.some({ after: rows.at(-1)!.position, delivered: delivered + rows.length })
+        ] as const
       if (page.length > 0) return next(page)
-      if (!options.follow) return [[] as Array<ResultItem>, Option.none<number>()] as const
+      const end = [[] as Array<ResultItem>, Option.none()] as const
+      if (!options.follow) return end
       // Read before the page below: once it says the job has ended, what it counts is visible to that page.
       const progress = yield* store.progress(id)
       const again = yield* store.resultsAfter(id, after, pageSize)
       if (again.length > 0) return next(again)
-      if (progress === undefined || (finishedStatuses.has(progress.status) && after >= progress.stored)) {
-        return [[] as Array<ResultItem>, Option.none<number>()] as const
-      }
+      if (progress === undefined || (finishedStatuses.has(progress.status) && delivered >= progress.stored)) return end
       yield* Effect.sleep(followInterval)
-      return [[] as Array<ResultItem>, Option.some(after)] as const
+      return [[] as Array<ResultItem>, Option.some({ after, delivered })] as const
     })
   )
 
-/** A page of results from `offset` (MCP's `batch_results`); `job` was read before it. */
+/**
+ * A page of results after `offset`, a position (MCP's `batch_results`: 0, then each page's
+ * `next_offset`); `job` was read before it, so once it has ended a short page is the last.
+ */
 export const readResultsPage = Effect.fnUntraced(function*(
   store: Store,
   job: Job,
   page: { readonly offset: number; readonly limit: number }
 ) {
-  const results = yield* store.resultsAt(job.id, page.offset, page.limit)
-  const next = page.offset + results.length
-  const done = finishedStatuses.has(job.status) && next >= job.counts.total - job.counts.pending
-  return { results, next_offset: done ? null : next } satisfies JobResultsPage
+  const rows = yield* store.resultsAfter(job.id, page.offset, page.limit)
+  const done = finishedStatuses.has(job.status) && rows.length < page.limit
+  return {
+    results: rows.map((row) => row.result),
+    next_offset: done ? null : rows.at(-1)?.position ?? page.offset
+  } satisfies JobResultsPage
 })

@@ -51,7 +51,7 @@ export interface JobState {
 }
 
 export interface StoredResult {
-  /** 1, 2, 3, … in the order results were committed (see `recordAll`). */
+  /** Grows in the order results were committed (see `insertResult`). */
   readonly position: number
   readonly result: ResultItem
 }
@@ -193,38 +193,50 @@ export const makeJobStore = Effect.gen(function*() {
     return found
   })
 
-  /** PostgreSQL: the job's row, locked until the transaction ends (SQLite has one writer at a time). */
-  const lockJob = (id: string) =>
-    sql.onDialectOrElse({
-      pg: () => Effect.asVoid(sql`SELECT id FROM llm_batch_jobs WHERE id = ${id} FOR UPDATE`),
-      orElse: () => Effect.void
-    })
-
   /**
-   * Records each result unless its question has one already: a result is written exactly once.
+   * Records `result` unless its question has one already: a result is written exactly once.
    *
-   * Invariant every reader relies on: a job's results have positions 1, 2, 3, … with no gap, in
-   * commit order. The position is MAX + 1, read while holding the job's lock, which is held until
-   * the commit; so whoever sees position n sees 1 … n-1 too, and paging by position (or by an
-   * offset, which is the same number) never passes a result that commits later.
+   * Invariant every reader relies on: a job's result positions grow in commit order — a result
+   * that commits later never gets a smaller position than one a reader may already see — so
+   * paging by position never passes a result. PostgreSQL: the position is the job's `last_pos` + 1,
+   * bumped by an UPDATE whose row lock is held until the commit, so the next writer waits for that
+   * commit; one statement, so the lock is held for the server's work only. (Two writers racing on
+   * one question can leave a gap, which readers step over.) SQLite has one writer: MAX + 1.
    */
+  const insertResult = (job: string, result: ResultItem) => {
+    const { cost_usd: costUsd, index: idx, status } = result
+    const promptTokens = result.usage?.prompt_tokens ?? 0
+    const completionTokens = result.usage?.completion_tokens ?? 0
+    const encoded = encodeResult(result)
+    return sql.onDialectOrElse({
+      pg: () =>
+        sql`WITH next AS (
+            UPDATE llm_batch_jobs SET last_pos = last_pos + 1
+            WHERE id = ${job} AND NOT EXISTS (SELECT 1 FROM llm_batch_results WHERE job_id = ${job} AND idx = ${idx})
+            RETURNING last_pos
+          )
+          INSERT INTO llm_batch_results (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
+          SELECT ${job}, CAST(${idx} AS BIGINT), ${status}, CAST(${promptTokens} AS INTEGER),
+            CAST(${completionTokens} AS INTEGER), CAST(${costUsd} AS DOUBLE PRECISION), ${encoded}, last_pos FROM next
+          ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx`,
+      orElse: () =>
+        sql`INSERT INTO llm_batch_results
+            (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
+          VALUES (${job}, ${idx}, ${status}, ${promptTokens}, ${completionTokens}, ${costUsd}, ${encoded},
+            (SELECT COALESCE(MAX(pos), 0) + 1 FROM llm_batch_results WHERE job_id = ${job}))
+          ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx`
+    }).pipe(Effect.map((rows) => rows.length))
+  }
+
+  const record = (id: string, result: ResultItem) => Effect.asVoid(insertResult(id, result))
+
+  /** Records each result (see `insertResult`) in one transaction; gives how many were new. */
   const recordAll = (id: string, results: ReadonlyArray<ResultItem>) =>
     sql.withTransaction(Effect.gen(function*() {
-      yield* lockJob(id)
       let recorded = 0
-      for (const result of results) {
-        const inserted = yield* sql`INSERT INTO llm_batch_results
-            (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
-          VALUES (${id}, ${result.index}, ${result.status}, ${result.usage?.prompt_tokens ?? 0},
-            ${result.usage?.completion_tokens ?? 0}, ${result.cost_usd}, ${encodeResult(result)},
-            (SELECT COALESCE(MAX(pos), 0) + 1 FROM llm_batch_results WHERE job_id = ${id}))
-          ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx`
-        recorded += inserted.length
-      }
+      for (const result of results) recorded += yield* insertResult(id, result)
       return recorded
     }))
-
-  const record = (id: string, result: ResultItem) => Effect.asVoid(recordAll(id, [result]))
 
   /** Results after `position` in finishing (commit) order: keyset paging, each page costs the same. */
   const resultsAfter = Effect.fnUntraced(function*(id: string, position: number, limit: number) {
@@ -232,10 +244,6 @@ export const makeJobStore = Effect.gen(function*() {
       FROM llm_batch_results WHERE job_id = ${id} AND pos > ${position} ORDER BY pos LIMIT ${limit}`
     return rows.map((row): StoredResult => ({ position: Number(row.pos), result: decodeResult(row.result) }))
   })
-
-  /** The `offset`-th result onwards, in finishing order: positions have no gap, so the offset is a position. */
-  const resultsAt = (id: string, offset: number, limit: number) =>
-    Effect.map(resultsAfter(id, offset, limit), (rows) => rows.map((row) => row.result))
 
   /** The job's status and how many results it has stored, or undefined for an unknown job. */
   const progress = Effect.fnUntraced(function*(id: string) {
@@ -297,7 +305,6 @@ export const makeJobStore = Effect.gen(function*() {
     resultsOf,
     record,
     resultsAfter,
-    resultsAt,
     progress,
     recordRemaining,
     unfinished,

@@ -26,6 +26,11 @@ const postgres = Layer.unwrap(Effect.map(scratchPostgresDatabase("llm_batch_posi
 const upgrade = Effect.gen(function*() {
   const sql = yield* SqlClient
   yield* migrateBefore
+  for (const id of ["batch_a", "batch_b"]) {
+    yield* sql`INSERT INTO llm_batch_jobs ${
+      sql.insert({ id, owner: "", status: "running", created_at: 0, total: 4, chunks: "[[]]", metadata: "{}" })
+    }`
+  }
   // Two jobs' results interleaved, as the old code stored them: no position.
   for (const [job, index] of [["batch_a", 3], ["batch_b", 1], ["batch_a", 1], ["batch_b", 2], ["batch_a", 2]] as const) {
     const result = errorResult(index, "openai/gpt-4o-mini", `${job} ${index}`, 0, 0)
@@ -40,7 +45,7 @@ const upgrade = Effect.gen(function*() {
   expect((yield* read("batch_b")).map((result) => result.index)).toEqual([1, 2])
   // New results go after them.
   yield* store.record("batch_a", errorResult(4, "openai/gpt-4o-mini", "new", 0, 0))
-  expect(yield* store.resultsAt("batch_a", 3, 10)).toMatchObject([{ index: 4 }])
+  expect(yield* store.resultsAfter("batch_a", 3, 10)).toMatchObject([{ position: 4, result: { index: 4 } }])
 })
 
 describe("results stored before positions existed", () => {
