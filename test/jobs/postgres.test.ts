@@ -71,7 +71,7 @@ describe("a cancel as the job finishes", () => {
         expect(cancelled.counts).toEqual({ total: 40, succeeded: 40, failed: 0, pending: 0 })
         expect(cancelled.finished_at).not.toBeNull()
       }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url })))
-    }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
+    }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 60_000)
 })
 
 describe("an unreachable DATABASE_URL", () => {
