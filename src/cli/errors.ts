@@ -37,6 +37,28 @@ export class ItemsFailedError extends Schema.TaggedError<ItemsFailedError>()("It
   override readonly [Runtime.errorReported] = false
 }
 
+/**
+ * A job's results stream delivered fewer results (or some twice) than the job holds: what was
+ * printed is incomplete, so the command fails (exit 3) instead of passing it off as the whole job.
+ */
+export class MissingResultsError extends Schema.TaggedError<MissingResultsError>()("MissingResultsError", {
+  id: Schema.String,
+  received: Schema.Number,
+  expected: Schema.Number,
+  repeated: Schema.Number
+}) {
+  override readonly [Runtime.errorExitCode] = 3
+  override get message() {
+    const missing = Math.max(0, this.expected - this.received)
+    return `received ${this.received} of the ${this.expected} results of ${this.id}` +
+      (missing > 0 ? ` (${missing} missing)` : "") + (this.repeated > 0 ? ` and ${this.repeated} twice` : "") +
+      `: the output is incomplete; read them all again with \`llm-batch results ${this.id}\``
+  }
+  override get [CliError.userMessage]() {
+    return this.message
+  }
+}
+
 /** A command line the parser rejected (help and the error are already on stderr). */
 export class UsageError extends Schema.TaggedError<UsageError>()("UsageError", {}) {
   override readonly [Runtime.errorExitCode] = 2

@@ -6,7 +6,7 @@
 import { Effect, Stdio, Stream } from "effect"
 import type { ResultItem } from "../domain/Batch.ts"
 import type { Job } from "../domain/Job.ts"
-import { ItemsFailedError } from "./errors.ts"
+import { ItemsFailedError, MissingResultsError } from "./errors.ts"
 import { describeForInput, parseJobInput, readInputText, writeTo } from "./input.ts"
 import { makeProgress } from "./progress.ts"
 import { type CallError, type Client, explain, makeClient, type ServiceOptions } from "./service.ts"
@@ -25,6 +25,26 @@ const output = Effect.fnUntraced(function*() {
 const json = (value: unknown) => `${JSON.stringify(value, null, 2)}\n`
 const line = (result: ResultItem) => `${JSON.stringify(result)}\n`
 
+/** What a results stream delivered, checked against the job's own counts once it has ended. */
+const tally = (id: string) => {
+  const indexes = new Set<number>()
+  let lines = 0
+  return {
+    add: (result: ResultItem) => {
+      lines += 1
+      indexes.add(result.index)
+    },
+    /** Fails unless every result the job held (`expected`: its stored results) came, each once. */
+    check: (expected: number) =>
+      indexes.size < expected || lines > indexes.size
+        ? Effect.fail(new MissingResultsError({ id, received: indexes.size, expected, repeated: lines - indexes.size }))
+        : Effect.void
+  }
+}
+
+/** The results a job holds: one per question that has finished. */
+const stored = (job: Job) => job.counts.total - job.counts.pending
+
 /** Follows a job to its end: a progress bar on stderr, each result on stdout as it finishes. */
 const waitFor = Effect.fnUntraced(function*(client: Client, url: string, job: Job) {
   const { notice, print, tty } = yield* output()
@@ -35,9 +55,14 @@ const waitFor = Effect.fnUntraced(function*(client: Client, url: string, job: Jo
   const progress = makeProgress({ total: job.counts.total, tty, write: notice })
   yield* progress.start
   const results = yield* client.jobResults({ params: { id: job.id }, query: { follow: true } })
-  yield* Stream.runForEach(results, (result) => Effect.andThen(progress.onResult(result), print(line(result))))
+  const delivered = tally(job.id)
+  yield* Stream.runForEach(results, (result) => {
+    delivered.add(result)
+    return Effect.andThen(progress.onResult(result), print(line(result)))
+  })
   yield* progress.finish
   const ended = yield* client.getJob({ params: { id: job.id } })
+  yield* delivered.check(stored(ended))
   if (ended.status === "failed") yield* notice(`${ended.id} failed: ${ended.error ?? "no reason given"}\n`)
   else if (ended.status !== "completed") yield* notice(`${ended.id} ended ${ended.status}\n`)
   const failed = ended.counts.failed + ended.counts.pending
@@ -45,7 +70,8 @@ const waitFor = Effect.fnUntraced(function*(client: Client, url: string, job: Jo
     return yield* new ItemsFailedError({ failed, total: ended.counts.total })
   }
 }, (effect, _client, url) =>
-  Effect.mapError(effect, (error) => error instanceof ItemsFailedError ? error : explain(url)(error)))
+  Effect.mapError(effect, (error) =>
+    error instanceof ItemsFailedError || error instanceof MissingResultsError ? error : explain(url)(error)))
 
 export const submit = Effect.fnUntraced(function*(options: {
   readonly file: string
@@ -86,7 +112,18 @@ export const results = Effect.fnUntraced(function*(options: {
 }) {
   const client = yield* makeClient(options.service)
   const { print } = yield* output()
+  // Read first: every result stored by then must come (more may, while the job runs).
+  const before = yield* client.getJob({ params: { id: options.id } })
   const stream = yield* client.jobResults({ params: { id: options.id }, query: { follow: options.follow } })
-  yield* Stream.runForEach(stream, (result) => print(line(result)))
-}, (effect, options) => Effect.mapError(effect, explain(options.service.url)))
+  const delivered = tally(options.id)
+  yield* Stream.runForEach(stream, (result) => {
+    delivered.add(result)
+    return print(line(result))
+  })
+  // Followed to the end: every result the job holds now.
+  const after = options.follow ? yield* client.getJob({ params: { id: options.id } }) : before
+  yield* delivered.check(stored(after))
+}, (effect, options) =>
+  Effect.mapError(effect, (error) => error instanceof MissingResultsError ? error : explain(options.service.url)(error))
+)
 

@@ -4,7 +4,7 @@
  * or running is started again (the cluster resumes the workflows it had; starting one twice is a
  * no-op), and a cancel cut short by a crash is finished. Reads come from the store, page by page.
  */
-import { Cause, Duration, Effect, Exit, Layer, Option, Stream } from "effect"
+import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { type PlanLimits, planBatch } from "../batch/plan.ts"
 import { AppConfig } from "../config/AppConfig.ts"
@@ -17,17 +17,14 @@ import { migrate } from "./migrations.ts"
 import { retentionLayer } from "./retention.ts"
 import { RunningJobs } from "./running.ts"
 import { makeJobSteps } from "./steps.ts"
+import { pageSize, readResults, readResultsPage } from "./reading.ts"
 import { JobStore } from "./store.ts"
 import { JobWorkflow, jobWorkflowLayer } from "./workflow.ts"
 
-/** Results read per query when streaming. */
-const pageSize = 500
-/** How often a follower looks for new results once it has read them all. */
-const followInterval = Duration.millis(200)
-
 /** A storage failure is the service's, not the caller's: it surfaces as a 500 and in the logs. */
+const storeFailure = (error: unknown) => new Error(`the batch job store failed: ${String(error)}`, { cause: error })
 const orStoreDefect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, never, R> =>
-  Effect.orDie(Effect.mapError(effect, (error) => new Error(`the batch job store failed: ${String(error)}`, { cause: error })))
+  Effect.orDie(Effect.mapError(effect, storeFailure))
 
 /** At most this many ids per list in the startup line; the rest are counted. */
 const idsShown = 20
@@ -86,22 +83,8 @@ const makeJobs = Effect.gen(function*() {
     return yield* Effect.orDie(find(id, owner))
   })
 
-  const results: JobsShape["results"] = (id, owner, { follow }) =>
-    Stream.unwrap(Effect.map(find(id, owner), () =>
-      Stream.paginate(0, (seq: number) =>
-        orStoreDefect(Effect.gen(function*() {
-          // The status first: once it says the job has ended, every result is already stored.
-          const ended = !follow || finishedStatuses.has((yield* store.state(id))?.status ?? "completed")
-          const page = yield* store.resultsAfter(id, seq, pageSize)
-          if (page.length > 0) {
-            return [page.map((row) => row.result), Option.some(page[page.length - 1]!.seq)] as const
-          }
-          if (ended) return [[], Option.none()] as const
-          yield* Effect.sleep(followInterval)
-          return [[], Option.some(seq)] as const
-        }))
-      )
-    ))
+  const results: JobsShape["results"] = (id, owner, options) =>
+    Stream.unwrap(Effect.map(find(id, owner), () => readResults(store, id, options).pipe(Stream.mapError(storeFailure), Stream.orDie)))
 
   // Keyset paging on the stored position: each page costs the same, however far into a 50,000-question job.
   const questions: JobsShape["questions"] = (id, owner) =>
@@ -115,11 +98,7 @@ const makeJobs = Effect.gen(function*() {
     ))
 
   const resultsPage: JobsShape["resultsPage"] = Effect.fnUntraced(function*(id, owner, page) {
-    const job = yield* find(id, owner)
-    const rows = yield* orStoreDefect(store.resultsAt(id, page.offset, page.limit))
-    const next = page.offset + rows.length
-    const done = finishedStatuses.has(job.status) && next >= job.counts.total - job.counts.pending
-    return { results: rows, next_offset: done ? null : next }
+    return yield* orStoreDefect(readResultsPage(store, yield* find(id, owner), page))
   })
 
   const cancel: JobsShape["cancel"] = Effect.fnUntraced(function*(id, owner) {

@@ -66,9 +66,35 @@ const addCosts = Effect.gen(function*() {
     ON llm_batch_results (job_id, status, prompt_tokens, completion_tokens, cost_usd)`
 })
 
+/**
+ * A result's position in its job, growing in commit order (store.ts `insertResult` keeps it). `seq`
+ * is not: PostgreSQL transactions commit out of sequence order, so a reader paging by `seq` passed
+ * results that committed later. Results stored before are numbered in their `seq` order.
+ */
+const addResultPositions = Effect.gen(function*() {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE llm_batch_results ADD COLUMN pos BIGINT`
+  yield* sql`UPDATE llm_batch_results SET pos = numbered.pos
+    FROM (SELECT seq, ROW_NUMBER() OVER (PARTITION BY job_id ORDER BY seq) AS pos FROM llm_batch_results) AS numbered
+    WHERE llm_batch_results.seq = numbered.seq`
+  yield* sql`CREATE UNIQUE INDEX llm_batch_results_pos ON llm_batch_results (job_id, pos)`
+  // The last position given in each job (PostgreSQL takes the next one from here, under the row's lock).
+  yield* sql`ALTER TABLE llm_batch_jobs ADD COLUMN last_pos BIGINT NOT NULL DEFAULT 0`
+  yield* sql`UPDATE llm_batch_jobs SET last_pos = COALESCE(
+    (SELECT MAX(pos) FROM llm_batch_results WHERE job_id = llm_batch_jobs.id), 0)`
+  // Nothing reads by `seq` any more.
+  yield* sql`DROP INDEX llm_batch_results_seq`
+})
+
+/** Every migration by id, in the order they run. Ids leave 2 free: another change of this release may take it. */
+export const migrations = {
+  "1_create_job_tables": createTables,
+  "3_add_costs": addCosts,
+  "4_add_result_positions": addResultPositions
+}
+
 /** Brings the job tables up to date; safe to run at every start. */
 export const migrate = Migrator.make({})({
-  // Ids leave 2 free: another change of this release may take it.
-  loader: Migrator.fromRecord({ "1_create_job_tables": createTables, "3_add_costs": addCosts }),
+  loader: Migrator.fromRecord(migrations),
   table: "llm_batch_migrations"
 })

@@ -114,10 +114,13 @@ export const makeJobSteps = Effect.gen(function*() {
         Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
       )
       yield* running.stop(jobId)
-      yield* persist(
+      const cancelled = yield* persist(
         store.recordRemaining(jobId, (item) => errorResult(item.index, item.model ?? config.defaultModel, cancelledMessage, 0, 0))
       )
-      yield* persist(store.transition(jobId, ["cancelling"], "cancelled", { finishedAt: Date.now() }))
+      // Every question had its result already (the cancel came as the job finished): it completed.
+      // (A crash after the last cancelled result but before this line also ends it completed.)
+      const status = cancelled === 0 ? "completed" : "cancelled"
+      yield* persist(store.transition(jobId, ["cancelling"], status, { finishedAt: Date.now() }))
     })
 
   const steps: JobSteps<Effect.Services<ReturnType<typeof runChunk>>> = {

@@ -51,7 +51,8 @@ export interface JobState {
 }
 
 export interface StoredResult {
-  readonly seq: number
+  /** Grows in the order results were committed (see `insertResult`). */
+  readonly position: number
   readonly result: ResultItem
 }
 
@@ -192,47 +193,81 @@ export const makeJobStore = Effect.gen(function*() {
     return found
   })
 
-  /** Records a question's result unless one is already recorded: a result is written exactly once. */
-  const record = (id: string, result: ResultItem) =>
-    sql`INSERT INTO llm_batch_results ${
-      sql.insert({
-        job_id: id,
-        idx: result.index,
-        status: result.status,
-        prompt_tokens: result.usage?.prompt_tokens ?? 0,
-        completion_tokens: result.usage?.completion_tokens ?? 0,
-        cost_usd: result.cost_usd,
-        result: encodeResult(result)
-      })
-    } ON CONFLICT (job_id, idx) DO NOTHING`.pipe(Effect.asVoid)
+  /**
+   * Records `result` unless its question has one already: a result is written exactly once.
+   *
+   * Invariant every reader relies on: a job's result positions grow in commit order — a result
+   * that commits later never gets a smaller position than one a reader may already see — so
+   * paging by position never passes a result. PostgreSQL: the position is the job's `last_pos` + 1,
+   * bumped by an UPDATE whose row lock is held until the commit, so the next writer waits for that
+   * commit; one statement, so the lock is held for the server's work only. (Two writers racing on
+   * one question can leave a gap, which readers step over.) SQLite has one writer: MAX + 1.
+   */
+  const insertResult = (job: string, result: ResultItem) => {
+    const { cost_usd: costUsd, index: idx, status } = result
+    const promptTokens = result.usage?.prompt_tokens ?? 0
+    const completionTokens = result.usage?.completion_tokens ?? 0
+    const encoded = encodeResult(result)
+    return sql.onDialectOrElse({
+      pg: () =>
+        sql`WITH next AS (
+            UPDATE llm_batch_jobs SET last_pos = last_pos + 1
+            WHERE id = ${job} AND NOT EXISTS (SELECT 1 FROM llm_batch_results WHERE job_id = ${job} AND idx = ${idx})
+            RETURNING last_pos
+          )
+          INSERT INTO llm_batch_results (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
+          SELECT ${job}, CAST(${idx} AS BIGINT), ${status}, CAST(${promptTokens} AS INTEGER),
+            CAST(${completionTokens} AS INTEGER), CAST(${costUsd} AS DOUBLE PRECISION), ${encoded}, last_pos FROM next
+          ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx`,
+      orElse: () =>
+        sql`INSERT INTO llm_batch_results
+            (job_id, idx, status, prompt_tokens, completion_tokens, cost_usd, result, pos)
+          VALUES (${job}, ${idx}, ${status}, ${promptTokens}, ${completionTokens}, ${costUsd}, ${encoded},
+            (SELECT COALESCE(MAX(pos), 0) + 1 FROM llm_batch_results WHERE job_id = ${job}))
+          ON CONFLICT (job_id, idx) DO NOTHING RETURNING idx`
+    }).pipe(Effect.map((rows) => rows.length))
+  }
 
-  /** Results after `seq` in finishing order (keyset paging: each page costs the same). */
-  const resultsAfter = Effect.fnUntraced(function*(id: string, seq: number, limit: number) {
-    const rows = yield* sql<{ readonly seq: Numeric; readonly result: string }>`SELECT seq, result
-      FROM llm_batch_results WHERE job_id = ${id} AND seq > ${seq} ORDER BY seq LIMIT ${limit}`
-    return rows.map((row): StoredResult => ({ seq: Number(row.seq), result: decodeResult(row.result) }))
+  const record = (id: string, result: ResultItem) => Effect.asVoid(insertResult(id, result))
+
+  /** Records each result (see `insertResult`) in one transaction; gives how many were new. */
+  const recordAll = (id: string, results: ReadonlyArray<ResultItem>) =>
+    sql.withTransaction(Effect.gen(function*() {
+      let recorded = 0
+      for (const result of results) recorded += yield* insertResult(id, result)
+      return recorded
+    }))
+
+  /** Results after `position` in finishing (commit) order: keyset paging, each page costs the same. */
+  const resultsAfter = Effect.fnUntraced(function*(id: string, position: number, limit: number) {
+    const rows = yield* sql<{ readonly pos: Numeric; readonly result: string }>`SELECT pos, result
+      FROM llm_batch_results WHERE job_id = ${id} AND pos > ${position} ORDER BY pos LIMIT ${limit}`
+    return rows.map((row): StoredResult => ({ position: Number(row.pos), result: decodeResult(row.result) }))
   })
 
-  /** The `offset`-th result onwards, in finishing order. */
-  const resultsAt = Effect.fnUntraced(function*(id: string, offset: number, limit: number) {
-    const rows = yield* sql<{ readonly result: string }>`SELECT result FROM llm_batch_results
-      WHERE job_id = ${id} ORDER BY seq LIMIT ${limit} OFFSET ${offset}`
-    return rows.map((row) => decodeResult(row.result))
+  /** The job's status and how many results it has stored, or undefined for an unknown job. */
+  const progress = Effect.fnUntraced(function*(id: string) {
+    const rows = yield* sql<{ readonly status: string; readonly total: Numeric; readonly stored: Numeric }>`SELECT
+        status, total, (SELECT COUNT(*) FROM llm_batch_results WHERE job_id = ${id}) AS stored
+      FROM llm_batch_jobs WHERE id = ${id}`
+    const row = rows[0]
+    return row === undefined
+      ? undefined
+      : { status: decodeStatus(row.status), total: Number(row.total), stored: Number(row.stored) }
   })
 
-  /** Every question still without a result gets this one (cancel). */
+  /** Every question still without a result gets this one (cancel); gives how many there were. */
   const recordRemaining = Effect.fnUntraced(function*(id: string, resultFor: (item: QuestionItem) => ResultItem) {
     let position = -1
+    let recorded = 0
     while (true) {
       const rows = yield* sql<{ readonly position: Numeric; readonly item: string }>`SELECT q.position, q.item
         FROM llm_batch_questions q LEFT JOIN llm_batch_results r ON r.job_id = q.job_id AND r.idx = q.idx
         WHERE q.job_id = ${id} AND q.position > ${position} AND r.idx IS NULL
         ORDER BY q.position LIMIT ${insertBatch}`
-      if (rows.length === 0) return
+      if (rows.length === 0) return recorded
       position = Number(rows[rows.length - 1]!.position)
-      yield* sql.withTransaction(Effect.forEach(rows, (row) => record(id, resultFor(decodeQuestion(row.item))), {
-        discard: true
-      }))
+      recorded += yield* recordAll(id, rows.map((row) => resultFor(decodeQuestion(row.item))))
     }
   })
 
@@ -270,7 +305,7 @@ export const makeJobStore = Effect.gen(function*() {
     resultsOf,
     record,
     resultsAfter,
-    resultsAt,
+    progress,
     recordRemaining,
     unfinished,
     finishedBefore,

@@ -78,7 +78,8 @@ describe("llm-batch submit", () => {
   it.live("prints the Job; status, results, jobs and cancel read and change it", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
-      upstream.always("slow", { delayMs: 30_000 })
+      // Longer than the four CLI runs before the cancel take on a loaded machine (~20 s each).
+      upstream.always("slow", { delayMs: 180_000 })
       const file = tempFile("job.json", JSON.stringify({
         questions: [{ index: 1, question: "quick" }, { index: 2, question: "slow" }],
         metadata: { run: "cli" }

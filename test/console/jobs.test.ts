@@ -111,6 +111,30 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
         expect(errors).toEqual([])
       }))
 
+    it.effect("a results stream that lost a result says how many are missing", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const browser = yield* TestBrowser
+        const job = yield* submitJob({ questions: [{ index: 1, question: "kept" }, { index: 2, question: "lost" }] })
+        yield* waitForJob(job.id)
+        const context = yield* Effect.acquireRelease(
+          Effect.promise(() => browser.newContext()),
+          (context) => Effect.promise(() => context.close())
+        )
+        const missing = yield* Effect.promise(async () => {
+          const page = await context.newPage()
+          // A service that loses question 2 from the stream, though the job says it has both.
+          await page.route(/\/results\?follow=true$/, async (route) => {
+            const lines = (await (await route.fetch()).text()).split("\n").filter((line) => line.includes('"index":1,'))
+            await route.fulfill({ status: 200, contentType: "application/x-ndjson", body: lines.join("\n") + "\n" })
+          })
+          await page.goto(`${server.url}/#/jobs/${job.id}`)
+          await page.getByTestId("missing-results").waitFor({ state: "visible" })
+          return page.getByTestId("missing-results").textContent()
+        })
+        expect(missing).toContain("delivered 1 of 2 results (1 missing)")
+      }))
+
     it.effect("a running job is cancelled from the list", () =>
       Effect.gen(function*() {
         const upstream = yield* FakeUpstream

@@ -3,7 +3,9 @@
  * database created for the test and dropped after it.
  */
 import { describe, expect, it } from "@effect/vitest"
-import { Effect, Exit, Layer, Stream } from "effect"
+import { PgClient } from "@effect/sql-pg"
+import { Effect, Exit, Layer, Redacted, Stream } from "effect"
+import { SqlClient } from "effect/sql/SqlClient"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
@@ -48,6 +50,27 @@ describe("batch jobs on PostgreSQL", () => {
       const done = yield* waitForEnd(id).pipe(Effect.provide(jobsLayer(env)))
       expect(done.counts).toEqual({ total: 40, succeeded: 40, failed: 0, pending: 0 })
       expect(upstream.requests.length).toBeLessThanOrEqual(40 + 4)
+    }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 60_000)
+})
+
+describe("a cancel as the job finishes", () => {
+  it.live("leaves a job whose every question has a result completed, with no result cancelled", () =>
+    Effect.gen(function*() {
+      const url = yield* database
+      yield* Effect.gen(function*() {
+        const jobs = yield* Jobs
+        const job = yield* jobs.submit(jobRequest(questions(40)), "")
+        yield* waitForEnd(job.id)
+        // The moment between the last result and the workflow's completion: every result stored, still running.
+        yield* Effect.gen(function*() {
+          const sql = yield* SqlClient
+          yield* sql`UPDATE llm_batch_jobs SET status = 'running', finished_at = NULL WHERE id = ${job.id}`
+        }).pipe(Effect.provide(PgClient.layer({ url: Redacted.make(url) })))
+        const cancelled = yield* jobs.cancel(job.id, "")
+        expect(cancelled.status).toBe("completed")
+        expect(cancelled.counts).toEqual({ total: 40, succeeded: 40, failed: 0, pending: 0 })
+        expect(cancelled.finished_at).not.toBeNull()
+      }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url })))
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 60_000)
 })
 

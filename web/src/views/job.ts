@@ -39,7 +39,8 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
   const summary = h("div", { class: "job-summary" })
   const meta = h("p", { class: "meta" })
   const problem = h("p", { class: "error", role: "alert" })
-  header.append(title, summary, meta, problem, cancel)
+  const missing = h("p", { class: "error", role: "alert", "data-testid": "missing-results", hidden: true })
+  header.append(title, summary, meta, problem, missing, cancel)
 
   function showJob(job: Job) {
     latest = job
@@ -87,9 +88,24 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
     onJob = (job) => graph.setActive(job.status === "running")
     if (latest !== undefined) onJob(latest)
     void pollJob()
-    for await (const result of await followResults(id, signal)) graph.add(result)
-    // The stream ends with the job: read its final state once more.
-    showJob(await getJob(id, signal))
+    const received = new Set<number>()
+    let lines = 0
+    for await (const result of await followResults(id, signal)) {
+      received.add(result.index)
+      lines += 1
+      graph.add(result)
+    }
+    // The stream ends with the job: read its final state once more, and check every result came once.
+    const ended = await getJob(id, signal)
+    showJob(ended)
+    const expected = ended.counts.total - ended.counts.pending
+    if (received.size < expected || lines > received.size) {
+      missing.hidden = false
+      missing.textContent = `The results stream delivered ${count(received.size)} of ${count(expected)} results` +
+        (received.size < expected ? ` (${count(expected - received.size)} missing)` : "") +
+        (lines > received.size ? `, ${count(lines - received.size)} twice` : "") +
+        ": the graph is incomplete; reload the page to read them again."
+    }
   }
   run().catch((error: unknown) => {
     if (!aborted(signal, error)) status.textContent = message(error)
