@@ -14,14 +14,18 @@ import { workflowEngineLayer } from "./cluster.ts"
 import { databaseLayer, JobStoreUnavailableError } from "./database.ts"
 import { Jobs, type JobsShape } from "./Jobs.ts"
 import { migrate } from "./migrations.ts"
+import { makeReadTurns } from "./readTurns.ts"
 import { retentionLayer } from "./retention.ts"
 import { RunningJobs } from "./running.ts"
 import { makeJobSteps } from "./steps.ts"
 import { JobStore } from "./store.ts"
 import { JobWorkflow, jobWorkflowLayer } from "./workflow.ts"
 
-/** Results read per query when streaming. */
-const pageSize = 500
+/**
+ * Results read per query when streaming: a page is one turn of the event loop (readTurns.ts), ~2 ms
+ * for 100 results, so `/health` and `/ask` wait at most that behind any number of readers.
+ */
+const pageSize = 100
 /** How often a follower looks for new results once it has read them all. */
 const followInterval = Duration.millis(200)
 
@@ -38,9 +42,10 @@ const makeJobs = Effect.gen(function*() {
   const startJob = (jobId: string) =>
     JobWorkflow.execute({ jobId }, { discard: true }).pipe(Effect.provide(context), Effect.asVoid)
 
+  const readTurn = yield* makeReadTurns
   const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize, maxBatchSizeSetting: "MAX_JOB_SIZE" }
   const find = (id: string, owner: string) =>
-    orStoreDefect(store.find(id, owner)).pipe(
+    orStoreDefect(readTurn(store.find(id, owner))).pipe(
       Effect.flatMap((job) => job === undefined ? Effect.fail(new JobNotFoundError({ id })) : Effect.succeed(job))
     )
 
@@ -69,8 +74,10 @@ const makeJobs = Effect.gen(function*() {
       Stream.paginate(0, (seq: number) =>
         orStoreDefect(Effect.gen(function*() {
           // The status first: once it says the job has ended, every result is already stored.
-          const ended = !follow || finishedStatuses.has((yield* store.state(id))?.status ?? "completed")
-          const page = yield* store.resultsAfter(id, seq, pageSize)
+          const { ended, page } = yield* readTurn(Effect.gen(function*() {
+            const ended = !follow || finishedStatuses.has((yield* store.state(id))?.status ?? "completed")
+            return { ended, page: yield* store.resultsAfter(id, seq, pageSize) }
+          }))
           if (page.length > 0) {
             return [page.map((row) => row.result), Option.some(page[page.length - 1]!.seq)] as const
           }
@@ -85,7 +92,7 @@ const makeJobs = Effect.gen(function*() {
   const questions: JobsShape["questions"] = (id, owner) =>
     Stream.unwrap(Effect.map(find(id, owner), () =>
       Stream.paginate(-1, (after) =>
-        orStoreDefect(store.questionsAfter(id, after, pageSize)).pipe(Effect.map((page) => {
+        orStoreDefect(readTurn(store.questionsAfter(id, after, pageSize))).pipe(Effect.map((page) => {
           const last = page.at(-1)
           const next = page.length < pageSize || last === undefined ? Option.none() : Option.some(last.position)
           return [page.map((row) => row.item), next] as const
@@ -94,7 +101,7 @@ const makeJobs = Effect.gen(function*() {
 
   const resultsPage: JobsShape["resultsPage"] = Effect.fnUntraced(function*(id, owner, page) {
     const job = yield* find(id, owner)
-    const rows = yield* orStoreDefect(store.resultsAt(id, page.offset, page.limit))
+    const rows = yield* orStoreDefect(readTurn(store.resultsAt(id, page.offset, page.limit)))
     const next = page.offset + rows.length
     const done = finishedStatuses.has(job.status) && next >= job.counts.total - job.counts.pending
     return { results: rows, next_offset: done ? null : next }
@@ -133,7 +140,7 @@ const makeJobs = Effect.gen(function*() {
   return Jobs.of({
     submit,
     get: find,
-    list: (owner, limit) => orStoreDefect(store.list(owner, limit)),
+    list: (owner, limit) => orStoreDefect(readTurn(store.list(owner, limit))),
     results,
     questions,
     resultsPage,

@@ -1,0 +1,88 @@
+/**
+ * Many readers of a big finished job do not hold the service's event loop (issue 23): 100
+ * `GET /batches/{id}/results?follow=true` streams of a 50,000-result job, read as fast as the
+ * service sends them, while `/health` is probed every 25 ms and a one-question `/ask` is sent. The
+ * service is a child process (the bound is the process's); readers and probes run here. The
+ * timed bounds are the issue's: `/health` p99 under 100 ms, `/ask` under 1 s, measured once every
+ * reader is streaming.
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { Agent, request } from "node:http"
+import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { scratchDataDir } from "../support/dataDir.ts"
+import { seedFinishedJob } from "../support/seedJob.ts"
+import { startService } from "../support/service.ts"
+import { fakeEnvironment } from "../support/TestServer.ts"
+
+const results = 50_000
+const readers = 100
+const probeEveryMs = 25
+const windowMs = 5_000
+
+/** One request on its own connection: its status and time from send to last byte. */
+const timed = (agent: Agent, url: string, method = "GET", body?: string) =>
+  new Promise<{ readonly status: number; readonly ms: number }>((resolve, reject) => {
+    const started = performance.now()
+    const req = request(url, { method, agent, headers: body === undefined ? {} : { "content-type": "application/json" } }, (res) => {
+      res.resume()
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, ms: performance.now() - started }))
+    })
+    req.on("error", reject)
+    req.end(body)
+  })
+
+const percentile = (values: ReadonlyArray<number>, p: number) => {
+  const sorted = [...values].sort((a, b) => a - b)
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!
+}
+
+describe("readers of a big job", () => {
+  it.live(`${readers} followers of a finished ${results}-result job leave /health and /ask responsive`, () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const dataDir = yield* scratchDataDir
+      const id = yield* seedFinishedJob(dataDir, results)
+      const service = yield* startService({ ...fakeEnvironment(upstream.url), DATA_DIR: dataDir, PORT: "0" })
+      const agent = new Agent({ keepAlive: true, maxSockets: 64 })
+      const streams = new Agent({ keepAlive: false, maxSockets: readers })
+      yield* Effect.addFinalizer(() => Effect.sync(() => (agent.destroy(), streams.destroy())))
+
+      // A warm service: the first /ask loads the provider's SDK, which is not what is measured.
+      const ask = (question: string) =>
+        timed(agent, `${service.url}/ask`, "POST", JSON.stringify({ questions: [{ index: 1, question }] }))
+      expect((yield* Effect.promise(() => ask("warm-up"))).status).toBe(200)
+
+      // Bytes each reader has received: every one of them must be served, not only the first.
+      const received = new Array<number>(readers).fill(0)
+      for (let reader = 0; reader < readers; reader++) {
+        request(`${service.url}/batches/${id}/results?follow=true`, { agent: streams }, (res) => {
+          res.on("data", (chunk: Buffer) => (received[reader]! += chunk.length))
+          res.on("error", () => {}) // cut by the finalizer
+        }).on("error", () => {}).end()
+      }
+
+      const measured = yield* Effect.promise(async () => {
+        // Measured once all are streaming: the 100 requests' own arrival is a burst like any other.
+        while (received.some((bytes) => bytes === 0)) await new Promise((resolve) => setTimeout(resolve, 20))
+        const health: Array<Promise<number>> = []
+        const started = performance.now()
+        const asked = ask("one question beside the readers")
+        while (performance.now() - started < windowMs) {
+          health.push(timed(agent, `${service.url}/health`).then(({ ms, status }) => status === 200 ? ms : Infinity))
+          await new Promise((resolve) => setTimeout(resolve, probeEveryMs))
+        }
+        return { health: await Promise.all(health), ask: await asked }
+      })
+
+      const p99 = percentile(measured.health, 99)
+      const summary = `/health p50 ${percentile(measured.health, 50).toFixed(1)} ms, p99 ${p99.toFixed(1)} ms, ` +
+        `max ${Math.max(...measured.health).toFixed(1)} ms over ${measured.health.length}; /ask ${measured.ask.ms.toFixed(0)} ms; ` +
+        `readers got ${(received.reduce((a, b) => a + b, 0) / 1e6).toFixed(1)} MB, the least ${Math.min(...received)} bytes`
+      console.log(summary)
+      expect(measured.ask.status, summary).toBe(200)
+      expect(p99, summary).toBeLessThan(100)
+      expect(measured.ask.ms, summary).toBeLessThan(1_000)
+      expect(Math.min(...received), summary).toBeGreaterThan(0)
+    }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 60_000)
+})
