@@ -8,7 +8,7 @@ import { Cause, Duration, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { type PlanLimits, planBatch } from "../batch/plan.ts"
 import { AppConfig } from "../config/AppConfig.ts"
-import { finishedStatuses, JobNotFoundError } from "../domain/Job.ts"
+import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
 import { workflowEngineLayer } from "./cluster.ts"
 import { databaseLayer, JobStoreUnavailableError } from "./database.ts"
@@ -44,10 +44,9 @@ const makeJobs = Effect.gen(function*() {
 
   const readTurn = yield* makeReadTurns
   const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize, maxBatchSizeSetting: "MAX_JOB_SIZE" }
-  const find = (id: string, owner: string) =>
-    orStoreDefect(readTurn(store.find(id, owner))).pipe(
-      Effect.flatMap((job) => job === undefined ? Effect.fail(new JobNotFoundError({ id })) : Effect.succeed(job))
-    )
+  const found = (id: string) => (job: Job | undefined) =>
+    job === undefined ? Effect.fail(new JobNotFoundError({ id })) : Effect.succeed(job)
+  const find = (id: string, owner: string) => orStoreDefect(readTurn(store.find(id, owner))).pipe(Effect.flatMap(found(id)))
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
     const plan = yield* planBatch(request, limits)
@@ -66,7 +65,8 @@ const makeJobs = Effect.gen(function*() {
     ))
     // Stored first: if the process dies before this, the startup recovery starts the job.
     yield* startJob(id)
-    return yield* Effect.orDie(find(id, owner))
+    // At once, not in the readers' turn: the job as stored (queued), before its workflow starts it.
+    return yield* Effect.orDie(orStoreDefect(store.find(id, owner)).pipe(Effect.flatMap(found(id))))
   })
 
   const results: JobsShape["results"] = (id, owner, { follow }) =>
