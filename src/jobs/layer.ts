@@ -44,8 +44,13 @@ const makeJobs = Effect.gen(function*() {
 
   const readTurn = yield* makeReadTurns
   const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize, maxBatchSizeSetting: "MAX_JOB_SIZE" }
-  const found = (id: string) => (job: Job | undefined) =>
-    job === undefined ? Effect.fail(new JobNotFoundError({ id })) : Effect.succeed(job)
+  const running = yield* RunningJobs
+  // A stalled job's reason is also kept in memory: the store that refused its results may refuse that too.
+  const found = (id: string) => (job: Job | undefined) => {
+    if (job === undefined) return Effect.fail(new JobNotFoundError({ id }))
+    const detail = running.details.get(id)
+    return Effect.succeed(detail === undefined || finishedStatuses.has(job.status) ? job : { ...job, status_detail: detail })
+  }
   const find = (id: string, owner: string) => orStoreDefect(readTurn(store.find(id, owner))).pipe(Effect.flatMap(found(id)))
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
@@ -134,7 +139,6 @@ const makeJobs = Effect.gen(function*() {
   yield* Effect.forkScoped(recover)
 
   // Before the cluster shuts down: the chunks running stop now instead of holding the exit.
-  const running = yield* RunningJobs
   yield* Effect.addFinalizer(() => running.shutdown)
 
   return Jobs.of({
@@ -181,6 +185,12 @@ export const layer = Layer.effect(Jobs, makeJobs).pipe(
   Layer.provide(Layer.mergeAll(workflow, retentionLayer)),
   Layer.provide(runtime),
   Layer.tapError((error) => Effect.logError(`batch jobs: ${error.message}`))
+)
+
+/** `layer` that also gives the database under the store: tests reach it (a full disk, a corrupt file). */
+export const layerWithDatabase = Layer.effect(Jobs, makeJobs).pipe(
+  Layer.provide(Layer.mergeAll(workflow, retentionLayer)),
+  Layer.provideMerge(runtime)
 )
 
 /** `Jobs` when the store could not be opened: every call says why (the rest of the service works). */

@@ -172,6 +172,10 @@ export const makeJobStore = Effect.gen(function*() {
     return changed.length > 0
   })
 
+  /** Why a running job is stalled (its `status_detail`), or null once it is not. */
+  const noteDetail = (id: string, detail: string | null) =>
+    sql`UPDATE llm_batch_jobs SET error = ${detail} WHERE id = ${id} AND status = 'running'`.pipe(Effect.asVoid)
+
   const chunkQuestions = Effect.fnUntraced(function*(id: string, chunk: number) {
     const rows = yield* sql<{ readonly item: string; readonly depends_on: string }>`SELECT item, depends_on
       FROM llm_batch_questions WHERE job_id = ${id} AND chunk = ${chunk} ORDER BY position`
@@ -269,6 +273,7 @@ export const makeJobStore = Effect.gen(function*() {
     budget,
     start,
     transition,
+    noteDetail,
     chunkQuestions,
     questionsAfter,
     resultsOf,

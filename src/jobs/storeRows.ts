@@ -104,6 +104,7 @@ export const toJob = (row: JobRow, counts: Counts): Job => {
     usage: { prompt_tokens: counts.promptTokens, completion_tokens: counts.completionTokens },
     cost_usd: counts.costUsd,
     metadata: decodeMetadata(row.metadata),
-    ...(status === "failed" && row.error !== null ? { error: row.error } : {})
+    // The column holds why a failed job failed, or why an unfinished one is stalled.
+    ...(row.error === null ? {} : status === "failed" ? { error: row.error } : { status_detail: row.error })
   }
 }
