@@ -11,7 +11,7 @@ import { AppConfig } from "../config/AppConfig.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
 import { workflowEngineLayer } from "./cluster.ts"
-import { databaseLayer, JobStoreUnavailableError } from "./database.ts"
+import { corruptStore, databaseLayer, describeCause, isCorrupt, JobStoreUnavailableError } from "./database.ts"
 import { Jobs, type JobsShape } from "./Jobs.ts"
 import { migrate } from "./migrations.ts"
 import { makeReadTurns } from "./readTurns.ts"
@@ -31,7 +31,13 @@ const followInterval = Duration.millis(200)
 
 /** A storage failure is the service's, not the caller's: it surfaces as a 500 and in the logs. */
 const orStoreDefect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, never, R> =>
-  Effect.orDie(Effect.mapError(effect, (error) => new Error(`the batch job store failed: ${String(error)}`, { cause: error })))
+  Effect.orDie(Effect.mapError(effect, (error) =>
+    new Error(
+      isCorrupt(error)
+        ? corruptStore("(DATA_DIR's llm-batch.sqlite)", describeCause(error))
+        : `the batch job store failed: ${String(error)}`,
+      { cause: error }
+    )))
 
 const makeJobs = Effect.gen(function*() {
   const config = yield* AppConfig
