@@ -25,7 +25,7 @@ import { JobWorkflow, jobWorkflowLayer } from "./workflow.ts"
  * Results read per query when streaming: a page is one turn of the event loop (readTurns.ts), ~2 ms
  * for 100 results, so `/health` and `/ask` wait at most that behind any number of readers.
  */
-const pageSize = 100
+const pageSize = 50
 /** How often a follower looks for new results once it has read them all. */
 const followInterval = Duration.millis(200)
 
