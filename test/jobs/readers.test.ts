@@ -67,7 +67,7 @@ describe("readers of a big job", () => {
         (child) => Effect.sync(() => child.kill("SIGKILL"))
       )
       let received: ReadonlyArray<number> = []
-      let streaming = readers === 0
+      let streaming = false
       createInterface({ input: followers.stdout }).on("line", (line) => {
         if (line === "streaming") streaming = true
         else received = decodeCounts(line)
