@@ -22,8 +22,8 @@ import { JobStore } from "./store.ts"
 import { JobWorkflow, jobWorkflowLayer } from "./workflow.ts"
 
 /**
- * Results read per query when streaming: a page is one turn of the event loop (readTurns.ts), ~2 ms
- * for 100 results, so `/health` and `/ask` wait at most that behind any number of readers.
+ * Results read per query when streaming: a page is one reader's turn (readTurns.ts), ~1 ms for 50
+ * results, so `/health` and `/ask` wait about that behind any number of readers.
  */
 const pageSize = 50
 /** How often a follower looks for new results once it has read them all. */
