@@ -73,7 +73,7 @@ class StoreDamaged extends Schema.TaggedError<StoreDamaged>()("StoreDamaged", { 
 
 /**
  * Damaged pages are found at startup (`PRAGMA quick_check`: every page and index entry is read, in
- * O(file size): ~0.1 s per 100 MB), not by the read that meets one in the middle of a result stream.
+ * O(file size): ~0.1 s for a 49 MB file), not by the read that meets one in the middle of a result stream.
  */
 const checkIntegrity = Effect.gen(function*() {
   const sql = yield* SqlClient

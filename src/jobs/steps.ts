@@ -156,6 +156,8 @@ export const makeJobSteps = Effect.gen(function*() {
     Effect.gen(function*() {
       const state = yield* persist(store.state(jobId))
       if (state === undefined || state.status !== "running") return "cancelled" satisfies ChunkOutcome
+      // A stall noted before a restart is over once a chunk runs again (unless one here still is).
+      if (!running.details.has(jobId)) yield* Effect.ignore(store.noteDetail(jobId, null))
       while (true) {
         const unstored: Unstored = { results: [], failure: undefined, stop: Deferred.makeUnsafe() }
         const ended = yield* running.runChunk(jobId, state.owner, (claim) =>
