@@ -3,7 +3,7 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, replicas)
+ *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
@@ -15,6 +15,7 @@ import { startupAndMemory } from "./memory.ts"
 import { metricsCost } from "./metrics.ts"
 import { overhead } from "./overhead.ts"
 import { portkey } from "./portkey.ts"
+import { readersScenario } from "./readers.ts"
 import { replicas } from "./replicas.ts"
 
 type Scenario = (upstream: Upstream, service: Service) => Promise<ReadonlyArray<Row>>
@@ -28,6 +29,7 @@ const scenarios: Record<string, Scenario> = {
   cache,
   memory: (upstream) => startupAndMemory(upstream),
   jobs: (upstream) => jobs(upstream),
+  readers: (upstream) => readersScenario(upstream),
   replicas: (upstream) => replicas(upstream)
 }
 

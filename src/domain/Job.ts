@@ -44,7 +44,11 @@ export const Job = Schema.Struct({
     description: "USD summed over the results so far; null when any result's cost is unknown (see ResultItem.cost_usd)"
   }),
   metadata: JobMetadata,
-  error: Schema.optionalKey(Schema.String.annotate({ description: "Only when `status` is `failed`: why" }))
+  error: Schema.optionalKey(Schema.String.annotate({ description: "Only when `status` is `failed`: why" })),
+  status_detail: Schema.optionalKey(Schema.String.annotate({
+    description: "Only while a job is not progressing and will resume by itself: why (e.g. its results cannot be " +
+      "stored: no question is sent until they can)"
+  }))
 }).annotate({ identifier: "Job" })
 export type Job = typeof Job.Type
 

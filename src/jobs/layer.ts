@@ -8,21 +8,28 @@ import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { type PlanLimits, planBatch } from "../batch/plan.ts"
 import { AppConfig } from "../config/AppConfig.ts"
-import { finishedStatuses, JobNotFoundError } from "../domain/Job.ts"
+import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
 import { workflowEngineLayer } from "./cluster.ts"
-import { databaseLayer, JobStoreUnavailableError } from "./database.ts"
+import { corruptStore, databaseLayer, describeCause, isCorrupt, JobStoreUnavailableError } from "./database.ts"
 import { Jobs, type JobsShape } from "./Jobs.ts"
 import { migrate } from "./migrations.ts"
+import { makeReadTurns } from "./readTurns.ts"
+import { pageSize, readResults, readResultsPage } from "./reading.ts"
 import { retentionLayer } from "./retention.ts"
 import { RunningJobs } from "./running.ts"
 import { makeJobSteps } from "./steps.ts"
-import { pageSize, readResults, readResultsPage } from "./reading.ts"
 import { JobStore } from "./store.ts"
 import { JobWorkflow, jobWorkflowLayer } from "./workflow.ts"
 
 /** A storage failure is the service's, not the caller's: it surfaces as a 500 and in the logs. */
-const storeFailure = (error: unknown) => new Error(`the batch job store failed: ${String(error)}`, { cause: error })
+const storeFailure = (error: unknown) =>
+  new Error(
+    isCorrupt(error)
+      ? corruptStore("(DATA_DIR's llm-batch.sqlite)", describeCause(error))
+      : `the batch job store failed: ${String(error)}`,
+    { cause: error }
+  )
 const orStoreDefect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, never, R> =>
   Effect.orDie(Effect.mapError(effect, storeFailure))
 
@@ -57,11 +64,16 @@ const makeJobs = Effect.gen(function*() {
   const startJob = (jobId: string) =>
     JobWorkflow.execute({ jobId }, { discard: true }).pipe(Effect.provide(context), Effect.asVoid)
 
+  const readTurn = yield* makeReadTurns
   const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize, maxBatchSizeSetting: "MAX_JOB_SIZE" }
-  const find = (id: string, owner: string) =>
-    orStoreDefect(store.find(id, owner)).pipe(
-      Effect.flatMap((job) => job === undefined ? Effect.fail(new JobNotFoundError({ id })) : Effect.succeed(job))
-    )
+  const running = yield* RunningJobs
+  // A stalled job's reason is also kept in memory: the store that refused its results may refuse that too.
+  const found = (id: string) => (job: Job | undefined) => {
+    if (job === undefined) return Effect.fail(new JobNotFoundError({ id }))
+    const detail = running.details.get(id)
+    return Effect.succeed(detail === undefined || finishedStatuses.has(job.status) ? job : { ...job, status_detail: detail })
+  }
+  const find = (id: string, owner: string) => orStoreDefect(readTurn(store.find(id, owner))).pipe(Effect.flatMap(found(id)))
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
     const plan = yield* planBatch(request, limits)
@@ -80,17 +92,20 @@ const makeJobs = Effect.gen(function*() {
     ))
     // Stored first: if the process dies before this, the startup recovery starts the job.
     yield* startJob(id)
-    return yield* Effect.orDie(find(id, owner))
+    // At once, not in the readers' turn: the job as stored (queued), before its workflow starts it.
+    return yield* Effect.orDie(orStoreDefect(store.find(id, owner)).pipe(Effect.flatMap(found(id))))
   })
 
   const results: JobsShape["results"] = (id, owner, options) =>
-    Stream.unwrap(Effect.map(find(id, owner), () => readResults(store, id, options).pipe(Stream.mapError(storeFailure), Stream.orDie)))
+    Stream.unwrap(Effect.map(find(id, owner), () =>
+      readResults(store, id, options, readTurn).pipe(Stream.mapError(storeFailure), Stream.orDie)
+    ))
 
   // Keyset paging on the stored position: each page costs the same, however far into a 50,000-question job.
   const questions: JobsShape["questions"] = (id, owner) =>
     Stream.unwrap(Effect.map(find(id, owner), () =>
       Stream.paginate(-1, (after) =>
-        orStoreDefect(store.questionsAfter(id, after, pageSize)).pipe(Effect.map((page) => {
+        orStoreDefect(readTurn(store.questionsAfter(id, after, pageSize))).pipe(Effect.map((page) => {
           const last = page.at(-1)
           const next = page.length < pageSize || last === undefined ? Option.none() : Option.some(last.position)
           return [page.map((row) => row.item), next] as const
@@ -98,7 +113,7 @@ const makeJobs = Effect.gen(function*() {
     ))
 
   const resultsPage: JobsShape["resultsPage"] = Effect.fnUntraced(function*(id, owner, page) {
-    return yield* orStoreDefect(readResultsPage(store, yield* find(id, owner), page))
+    return yield* orStoreDefect(readResultsPage(store, yield* find(id, owner), page, readTurn))
   })
 
   const cancel: JobsShape["cancel"] = Effect.fnUntraced(function*(id, owner) {
@@ -137,13 +152,12 @@ const makeJobs = Effect.gen(function*() {
   yield* Effect.forkScoped(recover)
 
   // Before the cluster shuts down: the chunks running stop now instead of holding the exit.
-  const running = yield* RunningJobs
   yield* Effect.addFinalizer(() => running.shutdown)
 
   return Jobs.of({
     submit,
     get: find,
-    list: (owner, limit) => orStoreDefect(store.list(owner, limit)),
+    list: (owner, limit) => orStoreDefect(readTurn(store.list(owner, limit))),
     results,
     questions,
     resultsPage,
@@ -184,6 +198,12 @@ export const layer = Layer.effect(Jobs, makeJobs).pipe(
   Layer.provide(Layer.mergeAll(workflow, retentionLayer)),
   Layer.provide(runtime),
   Layer.tapError((error) => Effect.logError(`batch jobs: ${error.message}`))
+)
+
+/** `layer` that also gives the database under the store: tests reach it (a full disk, a corrupt file). */
+export const layerWithDatabase = Layer.effect(Jobs, makeJobs).pipe(
+  Layer.provide(Layer.mergeAll(workflow, retentionLayer)),
+  Layer.provideMerge(runtime)
 )
 
 /** `Jobs` when the store could not be opened: every call says why (the rest of the service works). */

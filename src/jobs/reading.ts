@@ -6,12 +6,16 @@
 import { Duration, Effect, Option, Stream } from "effect"
 import type { ResultItem } from "../domain/Batch.ts"
 import { finishedStatuses, type Job, type JobResultsPage } from "../domain/Job.ts"
+import type { ReadTurns } from "./readTurns.ts"
 import type { JobStore } from "./store.ts"
 
 type Store = JobStore["Service"]
 
-/** Results read per query when streaming. */
-export const pageSize = 500
+/**
+ * Results read per query when streaming: a page is one reader's turn (readTurns.ts), ~1 ms for 50
+ * results, so `/health` and `/ask` wait about that behind any number of readers.
+ */
+export const pageSize = 50
 /** How often a follower looks for new results once it has read them all. */
 const followInterval = Duration.millis(200)
 
@@ -19,10 +23,10 @@ const followInterval = Duration.millis(200)
  * The job's results in finishing order, from the first; with `follow`, until the job has ended *and*
  * this reader has as many results as the job holds.
  */
-export const readResults = (store: Store, id: string, options: { readonly follow: boolean }) =>
+export const readResults = (store: Store, id: string, options: { readonly follow: boolean }, turn: ReadTurns) =>
   Stream.paginate({ after: 0, delivered: 0 }, ({ after, delivered }) =>
     Effect.gen(function*() {
-      const page = yield* store.resultsAfter(id, after, pageSize)
+      const page = yield* turn(store.resultsAfter(id, after, pageSize))
       const next = (rows: typeof page) =>
         [
           rows.map((row) => row.result),
@@ -32,8 +36,10 @@ export const readResults = (store: Store, id: string, options: { readonly follow
       const end = [[] as Array<ResultItem>, Option.none()] as const
       if (!options.follow) return end
       // Read before the page below: once it says the job has ended, what it counts is visible to that page.
-      const progress = yield* store.progress(id)
-      const again = yield* store.resultsAfter(id, after, pageSize)
+      const { again, progress } = yield* turn(Effect.gen(function*() {
+        const progress = yield* store.progress(id)
+        return { progress, again: yield* store.resultsAfter(id, after, pageSize) }
+      }))
       if (again.length > 0) return next(again)
       if (progress === undefined || (finishedStatuses.has(progress.status) && delivered >= progress.stored)) return end
       yield* Effect.sleep(followInterval)
@@ -48,9 +54,10 @@ export const readResults = (store: Store, id: string, options: { readonly follow
 export const readResultsPage = Effect.fnUntraced(function*(
   store: Store,
   job: Job,
-  page: { readonly offset: number; readonly limit: number }
+  page: { readonly offset: number; readonly limit: number },
+  turn: ReadTurns
 ) {
-  const rows = yield* store.resultsAfter(job.id, page.offset, page.limit)
+  const rows = yield* turn(store.resultsAfter(job.id, page.offset, page.limit))
   const done = finishedStatuses.has(job.status) && rows.length < page.limit
   return {
     results: rows.map((row) => row.result),

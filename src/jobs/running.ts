@@ -36,9 +36,15 @@ export class RunningJobs extends Context.Service<RunningJobs, {
   readonly stop: (jobId: string) => Effect.Effect<void>
   /** Stops every chunk (the process is stopping) and waits until their runs have ended. */
   readonly shutdown: Effect.Effect<void>
+  /**
+   * Why a job running here is not progressing (its results cannot be stored), for its `status_detail`:
+   * kept here too, since the store that cannot take results may not take this either.
+   */
+  readonly details: Map<string, string>
 }>()("llm-batch/RunningJobs") {
   static readonly layer = Layer.sync(RunningJobs, () => {
     const jobs = new Map<string, RunningJob>()
+    const details = new Map<string, string>()
     let closing = false
     const signalAll = (chunks: ReadonlyArray<RunningChunk>, signal: Signal) => {
       for (const chunk of chunks) Deferred.doneUnsafe(chunk.signal, Effect.succeed(signal))
@@ -71,7 +77,8 @@ export class RunningJobs extends Context.Service<RunningJobs, {
       shutdown: Effect.suspend(() => {
         closing = true
         return signalAll([...jobs.values()].flatMap((job) => [...job.chunks]), "shutdown")
-      })
+      }),
+      details
     })
   })
 }

@@ -4,7 +4,8 @@
  * reference to another chunk needs no re-planning), the results already recorded are settled, the
  * rest run, and each result is written as soon as it is known.
  */
-import { Cause, Duration, Effect, Schedule } from "effect"
+import { Cause, Deferred, Duration, Effect, Exit, Schedule } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
 import { WorkflowEngine } from "effect/workflow"
 import { runPlan } from "../batch/engine.ts"
 import { errorResult } from "../batch/question.ts"
@@ -22,6 +23,26 @@ import { type ChunkOutcome, type JobSteps, JobWorkflow } from "./workflow.ts"
 /** A store call that may meet a busy database: tried again a few times before the step gives up. */
 const persist = <A, E, R>(effect: Effect.Effect<A, E, R>) =>
   Effect.retry(effect, { times: 4, schedule: Schedule.exponential("100 millis") })
+
+/**
+ * What a chunk's run could not store (a full disk): the store refused `failure`, `stop` ends the
+ * run at once so that no other question is sent, and the answers that came meanwhile are kept in
+ * `results` (in memory) until the store takes them: only the calls in flight are asked again.
+ */
+interface Unstored {
+  readonly results: Array<ResultItem>
+  failure: SqlError | undefined
+  readonly stop: Deferred.Deferred<void>
+}
+
+/** How often a chunk whose results the store refused tries to write them again. */
+const unstoredRetryInterval = Duration.seconds(1)
+
+/** The database's own words (`database or disk is full`), not effect/sql's generic message. */
+const describeFailure = (failure: SqlError | undefined) => {
+  const cause = failure?.reason.cause
+  return cause instanceof Error ? cause.message : failure?.message ?? "unknown failure"
+}
 
 /** How often a running chunk reads its job's status: another replica may have cancelled it. */
 const statusPollInterval = Duration.seconds(1)
@@ -44,7 +65,7 @@ export const makeJobSteps = Effect.gen(function*() {
   const engine = yield* WorkflowEngine.WorkflowEngine
 
   /** The chunk's questions that have no result yet, each recorded as soon as it is known. */
-  const runQuestions = (jobId: string, chunk: number, claim: SlotClaim) =>
+  const runQuestions = (jobId: string, chunk: number, claim: SlotClaim, unstored: Unstored) =>
     Effect.gen(function*() {
       const questions = yield* persist(store.chunkQuestions(jobId, chunk))
       const own = new Set(questions.map(({ item }) => item.index))
@@ -65,7 +86,17 @@ export const makeJobSteps = Effect.gen(function*() {
         dependsOn,
         check: checks[position]!
       }))
-      const record = (result: ResultItem) => persist(store.record(jobId, result)).pipe(Effect.orDie)
+      // A result the store refuses is kept, and the chunk stops asking (runChunk): see `Unstored`.
+      const record = (result: ResultItem) =>
+        unstored.failure !== undefined
+          ? Effect.sync(() => unstored.results.push(result))
+          : store.record(jobId, result).pipe(Effect.catch((failure) =>
+            Effect.sync(() => {
+              unstored.results.push(result)
+              unstored.failure ??= failure
+              Deferred.doneUnsafe(unstored.stop, Exit.void)
+            })
+          ))
       // The job's budget counts what its recorded results cost (earlier chunks, work before a restart).
       const budget = yield* persist(store.budget(jobId))
       yield* runPlan(plan, { claim, settled, deadline: false, onResult: record, ...budget }).pipe(
@@ -93,14 +124,53 @@ export const makeJobSteps = Effect.gen(function*() {
       }
     })
 
+  /**
+   * Writes the results the store refused, trying again every `unstoredRetryInterval`, with the
+   * reason on the job (`status_detail`, and an ERROR log) meanwhile. False when the job stopped
+   * running meanwhile (cancel writes what it still lacks).
+   */
+  const storeRefused = (jobId: string, unstored: Unstored) =>
+    Effect.gen(function*() {
+      const reason = `its results cannot be stored (${describeFailure(unstored.failure)}): no question is sent ` +
+        "until they can; free space for the job store (DATA_DIR or the database) and the job resumes by itself"
+      running.details.set(jobId, reason)
+      yield* Effect.logError(`batch job ${jobId}: ${reason}`)
+      yield* Effect.ignore(store.noteDetail(jobId, reason))
+      while (unstored.results.length > 0) {
+        const written = yield* Effect.result(store.record(jobId, unstored.results[0]!))
+        if (written._tag === "Success") {
+          unstored.results.shift()
+          continue
+        }
+        yield* Effect.sleep(unstoredRetryInterval)
+        const state = yield* Effect.option(store.state(jobId))
+        if (state._tag === "Some" && state.value?.status !== "running") return false
+      }
+      running.details.delete(jobId)
+      yield* Effect.ignore(store.noteDetail(jobId, null))
+      yield* Effect.logInfo(`batch job ${jobId}: its results are stored again; it resumes`)
+      return true
+    })
+
   const runChunk = (jobId: string, chunk: number) =>
     Effect.gen(function*() {
       const state = yield* persist(store.state(jobId))
       if (state === undefined || state.status !== "running") return "cancelled" satisfies ChunkOutcome
-      const ended = yield* running.runChunk(jobId, state.owner, (claim) =>
-        Effect.raceFirst(runQuestions(jobId, chunk, claim), jobStopped(jobId)))
-      // `stopped`: by cancel (or by the job's failure) on this replica.
-      return ended === "stopped" ? "cancelled" : ended
+      // A stall noted before a restart is over once a chunk runs again (unless one here still is).
+      if (!running.details.has(jobId)) yield* Effect.ignore(store.noteDetail(jobId, null))
+      while (true) {
+        const unstored: Unstored = { results: [], failure: undefined, stop: Deferred.makeUnsafe() }
+        const ended = yield* running.runChunk(jobId, state.owner, (claim) =>
+          Effect.raceFirst(
+            runQuestions(jobId, chunk, claim, unstored),
+            Effect.raceFirst(jobStopped(jobId), Effect.as(Deferred.await(unstored.stop), "unstored" as const))
+          ))
+        // `stopped`: by cancel (or by the job's failure) on this replica.
+        if (ended === "stopped") return "cancelled"
+        // The calls in flight were interrupted; the answers that came are kept until the store takes them.
+        if (unstored.failure === undefined && ended !== "unstored") return ended
+        if (!(yield* storeRefused(jobId, unstored))) return "cancelled"
+      }
     }).pipe((effect) => orReason(`chunk ${chunk}`, effect))
 
   /**

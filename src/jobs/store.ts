@@ -18,6 +18,7 @@ import {
   decodeStatus,
   emptyCounts,
   encodeQuestion,
+  settledCounts,
   encodeResult,
   type JobRow,
   type Numeric,
@@ -62,13 +63,15 @@ const insertBatch = 500
 export const makeJobStore = Effect.gen(function*() {
   const sql = yield* SqlClient
 
+  const settled = settledCounts()
   const countsOf = Effect.fnUntraced(function*(rows: ReadonlyArray<JobRow>) {
-    const byJob = new Map(rows.map((row) => [row.id, emptyCounts(Number(row.total))]))
-    if (rows.length === 0) return byJob
+    const byJob = new Map(rows.map((row) => [row.id, settled.get(row.id) ?? emptyCounts(Number(row.total))]))
+    const toCount = rows.filter((row) => !settled.has(row.id))
+    if (toCount.length === 0) return byJob
     const counted = yield* sql<CountRow>`SELECT job_id, status, COUNT(*) AS n,
         SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
         SUM(cost_usd) AS cost_usd, COUNT(cost_usd) AS priced
-      FROM llm_batch_results WHERE ${sql.in("job_id", rows.map((row) => row.id))} GROUP BY job_id, status`
+      FROM llm_batch_results WHERE ${sql.in("job_id", toCount.map((row) => row.id))} GROUP BY job_id, status`
     for (const row of counted) {
       const counts = byJob.get(row.job_id)!
       if (row.status === "success") counts.succeeded = Number(row.n)
@@ -80,6 +83,7 @@ export const makeJobStore = Effect.gen(function*() {
         ? null
         : counts.costUsd + Number(row.cost_usd ?? 0)
     }
+    for (const row of toCount) settled.offer(row, byJob.get(row.id)!)
     return byJob
   })
 
@@ -168,6 +172,10 @@ export const makeJobStore = Effect.gen(function*() {
     if (changed.length > 0) recordJob(to)
     return changed.length > 0
   })
+
+  /** Why a running job is stalled (its `status_detail`), or null once it is not. */
+  const noteDetail = (id: string, detail: string | null) =>
+    sql`UPDATE llm_batch_jobs SET error = ${detail} WHERE id = ${id} AND status = 'running'`.pipe(Effect.asVoid)
 
   const chunkQuestions = Effect.fnUntraced(function*(id: string, chunk: number) {
     const rows = yield* sql<{ readonly item: string; readonly depends_on: string }>`SELECT item, depends_on
@@ -290,7 +298,7 @@ export const makeJobStore = Effect.gen(function*() {
       yield* sql`DELETE FROM llm_batch_results WHERE job_id = ${id}`
       yield* sql`DELETE FROM llm_batch_questions WHERE job_id = ${id}`
       yield* sql`DELETE FROM llm_batch_jobs WHERE id = ${id}`
-    }))
+    })).pipe(Effect.ensuring(Effect.sync(() => settled.forget(id))))
 
   return {
     insert,
@@ -300,6 +308,7 @@ export const makeJobStore = Effect.gen(function*() {
     budget,
     start,
     transition,
+    noteDetail,
     chunkQuestions,
     questionsAfter,
     resultsOf,

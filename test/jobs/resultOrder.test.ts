@@ -11,6 +11,7 @@ import { errorResult } from "../../src/batch/question.ts"
 import { QuestionItem, type ResultItem } from "../../src/domain/Batch.ts"
 import type { JobResultsPage } from "../../src/domain/Job.ts"
 import { migrate } from "../../src/jobs/migrations.ts"
+import { immediate } from "../../src/jobs/readTurns.ts"
 import { readResults, readResultsPage } from "../../src/jobs/reading.ts"
 import { JobStore } from "../../src/jobs/store.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
@@ -46,7 +47,7 @@ const readPages = (id: string, limit: number) =>
     let offset: number | null = 0
     while (offset !== null) {
       const job = yield* jobs.find(id, "")
-      const page: JobResultsPage = yield* readResultsPage(jobs, job!, { offset, limit })
+      const page: JobResultsPage = yield* readResultsPage(jobs, job!, { offset, limit }, immediate)
       read.push(...page.results.map((item) => item.index))
       offset = page.next_offset
       if (page.results.length === 0) yield* Effect.sleep("5 millis")
@@ -56,7 +57,7 @@ const readPages = (id: string, limit: number) =>
 
 const follow = (id: string) =>
   Effect.gen(function*() {
-    const items = yield* Stream.runCollect(readResults(yield* JobStore, id, { follow: true }))
+    const items = yield* Stream.runCollect(readResults(yield* JobStore, id, { follow: true }, immediate))
     return items.map((item) => item.index)
   })
 
@@ -113,7 +114,7 @@ describe("results on PostgreSQL with writers committing out of order", () => {
         expect(paged.length, `round ${round}: paged`).toBe(total)
         expect(sorted(paged)).toEqual(oneToN(total))
         // Read again once it has ended: the same results, in the order the readers saw them.
-        const again = yield* Stream.runCollect(readResults(jobs, id, { follow: false }))
+        const again = yield* Stream.runCollect(readResults(jobs, id, { follow: false }, immediate))
         expect(again.map((item) => item.index)).toEqual(followed)
       }
     }).pipe(Effect.scoped, Effect.provide(store)), 60_000)

@@ -11,6 +11,7 @@ import { SqlClient } from "effect/sql/SqlClient"
 import { join } from "node:path"
 import { errorResult } from "../../src/batch/question.ts"
 import { migrate, migrations } from "../../src/jobs/migrations.ts"
+import { immediate } from "../../src/jobs/readTurns.ts"
 import { readResults } from "../../src/jobs/reading.ts"
 import { makeJobStore } from "../../src/jobs/store.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
@@ -40,7 +41,7 @@ const upgrade = Effect.gen(function*() {
   }
   yield* migrate
   const store = yield* makeJobStore
-  const read = (id: string) => Stream.runCollect(readResults(store, id, { follow: false }))
+  const read = (id: string) => Stream.runCollect(readResults(store, id, { follow: false }, immediate))
   expect((yield* read("batch_a")).map((result) => result.index)).toEqual([3, 1, 2])
   expect((yield* read("batch_b")).map((result) => result.index)).toEqual([1, 2])
   // New results go after them.

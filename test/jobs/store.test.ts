@@ -5,11 +5,13 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect, Exit, Layer } from "effect"
-import { writeFileSync } from "node:fs"
+import { closeSync, openSync, statSync, writeFileSync, writeSync } from "node:fs"
 import { join } from "node:path"
+import { sqliteFile } from "../../src/jobs/database.ts"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { ServicesWithJobsIfAvailableLayer } from "../../src/services.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { seedFinishedJob } from "../support/seedJob.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
 import { jobRequest, jobsLayer, questions, tempDir } from "./support.ts"
 
@@ -40,6 +42,22 @@ describe("the embedded job store", () => {
         }).pipe(Effect.provide(withoutJobs), Effect.exit)
         expect(Exit.isFailure(exit) && String(exit.cause)).toContain("batch jobs are unavailable on this service")
       }).pipe(Effect.provide(jobsLayer({ DATA_DIR: dir })))
+    }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
+
+  it.live("a store file with damaged pages is refused at startup, naming the file and what to do", () =>
+    Effect.gen(function*() {
+      const dir = yield* tempDir
+      yield* seedFinishedJob(dir, 3_000)
+      // Garbage over a page in the middle of the file (its results' pages), as a bad disk sector leaves it.
+      const file = sqliteFile(dir)
+      const pages = Math.floor(statSync(file).size / 4096)
+      const handle = openSync(file, "r+")
+      writeSync(handle, Buffer.alloc(4096, 0x5a), 0, 4096, Math.floor(pages / 2) * 4096)
+      closeSync(handle)
+      const exit = yield* Effect.exit(Layer.build(jobsLayer({ DATA_DIR: dir })).pipe(Effect.scoped))
+      const message = Exit.isFailure(exit) ? String(exit.cause) : ""
+      expect(message).toContain(`the batch job store ${file} is damaged (`)
+      expect(message).toContain("move that file away")
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 
   it.live("a DATA_DIR that cannot be created is refused with what to do", () =>
