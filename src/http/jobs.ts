@@ -3,18 +3,18 @@
  * `POST /batches` reads and decodes its body itself, as the batch routes do, so every 400 names the
  * field path — or, for JSONL, the line.
  */
-import { Effect, Layer, Result } from "effect"
+import { Effect, Layer, Result, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { AppConfig } from "../config/AppConfig.ts"
 import { decodeWith, formatIssue } from "../domain/decode.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
-import { InvalidRequest, NotFound } from "../domain/Http.ts"
+import { InvalidRequest, NotFound, PayloadTooLarge } from "../domain/Http.ts"
 import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
-import { describeLines, parseJsonlQuestions } from "../domain/jsonl.ts"
+import { describeLines, JsonlQuestionReader } from "../domain/jsonl.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { Api, Caller, ParameterErrors } from "./Api.ts"
-import { readJobBody } from "./body.ts"
+import { type BodyError, readJobBody } from "./body.ts"
 import { ndjsonResponse } from "./stream.ts"
 
 const decodeJobRequest = decodeWith(JobRequest)
@@ -45,23 +45,28 @@ const JobsRoutes = HttpApiBuilder.group(
         Effect.mapError(invalid)
       )
 
-    // Bad lines are reported together; a batch error (a duplicate index, a cycle) names lines too.
-    const submitJsonl = (text: string, owner: string) => {
-      const parsed = parseJsonlQuestions(text)
+    // Lines are decoded as they arrive, the body never held whole; past MAX_JOB_SIZE questions the
+    // rest is not read. Bad lines are reported together; a batch error (a duplicate index, a cycle)
+    // names lines too.
+    const submitJsonl = Effect.fnUntraced(function*(pieces: Stream.Stream<string, BodyError>, owner: string) {
+      const reader = new JsonlQuestionReader(config.jobs.maxJobSize, config.maxJsonValues)
+      yield* Stream.runForEachWhile(pieces, (piece) => Effect.sync(() => (reader.push(piece), !reader.full)))
+      const parsed = reader.end()
+      if (Result.isFailure(parsed) && reader.tooLarge) return yield* new PayloadTooLarge({ error: parsed.failure.join("; ") })
       if (Result.isFailure(parsed)) {
-        return Effect.fail(new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` }))
+        return yield* new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` })
       }
       const { lines, questions } = parsed.success
-      return jobs.submit({ questions }, owner).pipe(
+      return yield* jobs.submit({ questions }, owner).pipe(
         Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
       )
-    }
+    })
 
     return handlers
       .handleRaw("submit", Effect.fnUntraced(function*({ request }) {
         const owner = yield* Caller
-        const body = yield* readJobBody(request, config.maxJobBodyBytes)
-        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.text, owner))
+        const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
+        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.pieces, owner))
         return HttpServerResponse.jsonUnsafe(job, { status: 202 })
       }))
       .handle("listJobs", ({ query }) =>

@@ -6,6 +6,8 @@ import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer, type Server } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
+import { limitBodies } from "./bodyLimits.ts"
+import { answerClientError } from "./clientError.ts"
 import { isRouteNotFound, jsonErrorBodies } from "./errorBody.ts"
 import { observeRequests, ServerSpansLayer } from "./observe.ts"
 import { routerAuthSkips, routes } from "./routes.ts"
@@ -25,6 +27,7 @@ const serve = Layer.unwrap(Effect.gen(function*() {
   const config = yield* AppConfig
   // /mcp, /rpc and unknown routes; the contract's routes check keys themselves (`AuthorizationLayer`).
   const routerAuth = requireApiKey(config, routerAuthSkips)
+  const bodyLimits = limitBodies(config)
   return HttpRouter.serve(routes, {
     // The access log ("Sent HTTP response") is written at Info: below that level it would only
     // cost CPU on every request.
@@ -32,7 +35,7 @@ const serve = Layer.unwrap(Effect.gen(function*() {
     // Anything unexpected is logged. By the time a failure gets here its answer is already sent:
     // `jsonErrorBodies` is what gives it (and every other bodiless error answer) a JSON body.
     middleware: (effect) =>
-      routerAuth(effect).pipe(
+      routerAuth(bodyLimits(effect)).pipe(
         HttpEffect.withPreResponseHandler(jsonErrorBodies),
         Effect.catchCause((cause) =>
           // A client that hung up (e.g. left /ask/stream) is no error of ours: effect answers it 499, quietly.
@@ -51,6 +54,7 @@ const serve = Layer.unwrap(Effect.gen(function*() {
 
 export const HttpServerLayer = Layer.unwrap(Effect.sync(() => {
   const server = createServer()
+  server.on("clientError", answerClientError)
   return withGracefulShutdown(serve.pipe(Layer.provideMerge(listen(server))), server)
 })).pipe(
   Layer.provide(Layer.effectDiscard(warnIfExposed)),

@@ -8,6 +8,7 @@ import { McpServer } from "effect/ai"
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { callerKey } from "../http/auth.ts"
+import { bodyLimitFor, refuseTooManyValues } from "../http/bodyLimits.ts"
 import { JobOwner } from "./jobTools.ts"
 import { isAllowedOrigin } from "./origin.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
@@ -19,11 +20,21 @@ import { sessionOwnerGuard } from "./sessionOwners.ts"
  */
 const originGuard = HttpRouter.middleware(Effect.gen(function*() {
   const config = yield* AppConfig
+  // The body's JSON values are counted on the request the transport reads (src/http/bodyLimits.ts).
+  const limit = bodyLimitFor(config, "/mcp")
+  const withinLimits = <E, R>(
+    request: HttpServerRequest.HttpServerRequest,
+    handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ) =>
+    Effect.flatMap(
+      refuseTooManyValues(request, limit, config.maxJsonValues),
+      (refusal) => refusal === undefined ? handle : Effect.succeed(refusal)
+    )
   return (handle) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const origin = request.headers.origin
-      if (origin === undefined) return yield* handle
+      if (origin === undefined) return yield* withinLimits(request, handle)
       if (!isAllowedOrigin(origin, config.mcpAllowedOrigins)) {
         return HttpServerResponse.jsonUnsafe(
           { error: `Origin ${origin} may not use /mcp; add it to MCP_ALLOWED_ORIGINS to allow it` },
@@ -31,7 +42,7 @@ const originGuard = HttpRouter.middleware(Effect.gen(function*() {
         )
       }
       const accepted = request.modify({ headers: Headers.remove(request.headers, "origin") })
-      return yield* Effect.provideService(handle, HttpServerRequest.HttpServerRequest, accepted)
+      return yield* Effect.provideService(withinLimits(accepted, handle), HttpServerRequest.HttpServerRequest, accepted)
     })
 }))
 

@@ -130,10 +130,42 @@ export const prepareAnswerChecks = Effect.fnUntraced(function*(
   questions: ReadonlyArray<QuestionItem>
 ): Effect.fn.Return<ReadonlyArray<AnswerCheck>, InvalidBatchError> {
   const checks: Array<AnswerCheck> = []
+  yield* eachAnswerCheck(questions, (check) => checks.push(check))
+  return checks
+})
+
+/**
+ * Checks every question's schema the way `prepareAnswerChecks` does, keeping none: a job's checks
+ * are built again by the chunk that runs its questions, and 50,000 compiled schemas (~4 KB each)
+ * would otherwise be held at once by the submit.
+ */
+export const validateAnswerChecks = (questions: ReadonlyArray<QuestionItem>): Effect.Effect<void, InvalidBatchError> =>
+  eachAnswerCheck(questions, () => undefined)
+
+/**
+ * Each question's check in order. Questions with the same inline schema share one check: a job or
+ * a batch usually asks one schema of many questions, and each compile costs memory.
+ */
+const eachAnswerCheck = Effect.fnUntraced(function*(
+  questions: ReadonlyArray<QuestionItem>,
+  use: (check: AnswerCheck) => void
+): Effect.fn.Return<void, InvalidBatchError> {
+  const inline = new Map<string, AnswerCheck>()
   for (const [position, item] of questions.entries()) {
+    // Only a schema alone: with a response_model too, resolveTarget must refuse the pair.
+    const schemaKey = item.response_schema === undefined || item.response_schema === null ||
+        (item.response_model !== undefined && item.response_model !== null)
+      ? undefined
+      : `${item.validation_strategy}\u0000${JSON.stringify(item.response_schema)}`
+    const known = schemaKey === undefined ? undefined : inline.get(schemaKey)
+    if (known !== undefined) {
+      use(known)
+      continue
+    }
     const target = resolveTarget(item, `questions[${position}]`)
     if (Result.isFailure(target)) return yield* new InvalidBatchError({ message: target.failure })
-    checks.push(strategies[item.validation_strategy](target.success))
+    const check = strategies[item.validation_strategy](target.success)
+    if (schemaKey !== undefined) inline.set(schemaKey, check)
+    use(check)
   }
-  return checks
 })
