@@ -11,13 +11,16 @@ import { modelId, resolveModel } from "../domain/providers.ts"
 import { modelChain } from "../gateway/fallbacks.ts"
 import { type Prices, pricesWith } from "../gateway/prices.ts"
 import { internalHost } from "../llm/addressGuard.ts"
-import { type AnswerCheck, prepareAnswerChecks } from "../validation/strategies.ts"
+import { type AnswerCheck, prepareAnswerChecks, validateAnswerChecks } from "../validation/strategies.ts"
 import { dependenciesOf } from "./dependencies.ts"
 
-export interface PlannedItem {
+/** A question of a checked batch, and the indexes of the items it waits for. */
+export interface CheckedItem {
   readonly item: QuestionItem
-  /** Indexes of the items this one waits for. */
   readonly dependsOn: ReadonlyArray<number>
+}
+
+export interface PlannedItem extends CheckedItem {
   /** How its answer is asked for and checked (schemas compiled once, here). */
   readonly check: AnswerCheck
 }
@@ -39,10 +42,35 @@ export type PlanLimits =
     readonly maxBatchSizeSetting?: string
   }
 
-export const planBatch = Effect.fnUntraced(function*(
+/** Questions checked between two yields to the event loop. */
+const yieldEvery = 2_000
+
+export const planBatch = (
   request: BatchRequest,
   limits: PlanLimits
-): Effect.fn.Return<ReadonlyArray<PlannedItem>, InvalidBatchError> {
+): Effect.Effect<ReadonlyArray<PlannedItem>, InvalidBatchError> =>
+  checkAll(request, limits, prepareAnswerChecks, (item, dependsOn, checks, position) => ({
+    item,
+    dependsOn,
+    check: checks[position]!
+  }))
+
+/**
+ * Everything `planBatch` checks, without keeping the questions' compiled answer checks: a job's
+ * submit needs only the graph (each chunk builds its checks when it runs).
+ */
+export const checkBatch = (
+  request: BatchRequest,
+  limits: PlanLimits
+): Effect.Effect<ReadonlyArray<CheckedItem>, InvalidBatchError> =>
+  checkAll(request, limits, validateAnswerChecks, (item, dependsOn) => ({ item, dependsOn }))
+
+const checkAll = Effect.fnUntraced(function*<Checks, Item extends CheckedItem>(
+  request: BatchRequest,
+  limits: PlanLimits,
+  answerChecks: (questions: ReadonlyArray<QuestionItem>) => Effect.Effect<Checks, InvalidBatchError>,
+  make: (item: QuestionItem, dependsOn: ReadonlyArray<number>, checks: Checks, position: number) => Item
+): Effect.fn.Return<ReadonlyArray<Item>, InvalidBatchError> {
   const { questions } = request
   const fail = (message: string) => new InvalidBatchError({ message })
   if (questions.length === 0) return yield* fail("questions: the batch has no questions")
@@ -71,12 +99,14 @@ export const planBatch = Effect.fnUntraced(function*(
   for (const [position, item] of questions.entries()) {
     const problem = checkLimits(item, limits) ?? checkModels(item, limits, priced)
     if (problem !== undefined) return yield* fail(`questions[${position}].${problem}`)
+    // A job's 50,000 questions take ~0.5 s to check: other requests get turns meanwhile.
+    if (position % yieldEvery === yieldEvery - 1) yield* Effect.yieldNow
   }
 
-  const checks = yield* prepareAnswerChecks(questions)
+  const checks = yield* answerChecks(questions)
 
   const dependencies = dependenciesOf(questions)
-  const planned: Array<PlannedItem> = []
+  const planned: Array<Item> = []
   for (const [position, item] of questions.entries()) {
     const { dependsOn, references } = dependencies[position]!
     const missing = references.find((reference) => !positionOf.has(reference.index))
@@ -86,7 +116,8 @@ export const planBatch = Effect.fnUntraced(function*(
           `which is not in the batch`
       )
     }
-    planned.push({ item, dependsOn, check: checks[position]! })
+    planned.push(make(item, dependsOn, checks, position))
+    if (position % yieldEvery === yieldEvery - 1) yield* Effect.yieldNow
   }
 
   const cycle = findCycle(planned)
@@ -162,7 +193,7 @@ const checkApiBase = (apiBase: string, limits: PlanLimits): string | undefined =
 }
 
 /** A cycle as a list of indexes (first repeated at the end), or undefined. Iterative DFS. */
-const findCycle = (items: ReadonlyArray<PlannedItem>): ReadonlyArray<number> | undefined => {
+const findCycle = (items: ReadonlyArray<CheckedItem>): ReadonlyArray<number> | undefined => {
   const edges = new Map(items.map((p) => [p.item.index, p.dependsOn]))
   const state = new Map<number, "visiting" | "done">()
   for (const start of edges.keys()) {

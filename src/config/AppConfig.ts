@@ -5,6 +5,7 @@
 import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
 import { maxRepairRetries } from "../domain/Batch.ts"
 import { type ProviderName, providerNames, providers } from "../domain/providers.ts"
+import { defaultRequestLimits, heapLimitBytes, limitsMisfit } from "./limits.ts"
 import { type RateLimitRule, rateLimitsConfig } from "./rateLimits.ts"
 import { fallbacksSetting, type ModelPrice, modelPricesSetting } from "./gateway.ts"
 import { observabilityConfig, type ObservabilitySettings } from "./observability.ts"
@@ -32,8 +33,10 @@ export interface AppConfigShape {
   readonly defaultModel: string
   readonly maxBatchSize: number
   readonly maxBodyBytes: number
-  /** Largest `POST /batches` body (a job may hold MAX_JOB_SIZE questions). */
+  /** Largest `POST /batches`, /mcp and /rpc body (a job may hold MAX_JOB_SIZE questions); default derived from the heap. */
   readonly maxJobBodyBytes: number
+  /** Most JSON values one request body may parse into (src/config/limits.ts); default derived from the heap. */
+  readonly maxJsonValues: number
   /** Largest provider response body read; past it the item fails and the connection is dropped. */
   readonly maxUpstreamResponseBytes: number
   /**
@@ -220,7 +223,9 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
   defaultModel: Config.NonEmptyString("DEFAULT_MODEL").pipe(Config.withDefault("openai/gpt-4o-mini")),
   maxBatchSize: positiveInt("MAX_BATCH_SIZE", 1000),
   maxBodyBytes: positiveInt("MAX_BODY_BYTES", 2 * 1024 * 1024),
-  maxJobBodyBytes: positiveInt("MAX_JOB_BODY_BYTES", 64 * 1024 * 1024),
+  // Both derived from the heap when unset (below).
+  maxJobBodyBytes: Config.option(Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "MAX_JOB_BODY_BYTES")),
+  maxJsonValues: Config.option(Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "MAX_JSON_VALUES")),
   maxUpstreamResponseBytes: positiveInt("MAX_UPSTREAM_RESPONSE_BYTES", 4 * 1024 * 1024),
   allowedApiBases: Config.String("ALLOWED_API_BASES").pipe(
     Config.withDefault(""),
@@ -264,10 +269,21 @@ export const appConfig: Config.Config<AppConfigShape> = Config.all({
     }
   )
 }).pipe(
-  Config.map((config) => ({
-    ...config,
-    batchConcurrency: Option.getOrElse(config.batchConcurrency, () => defaultBatchConcurrency(config.llmConcurrency))
-  }))
+  Config.flatMap((config) => {
+    const heap = heapLimitBytes()
+    const defaults = defaultRequestLimits(heap, config.jobs.maxJobSize)
+    const resolved = {
+      ...config,
+      batchConcurrency: Option.getOrElse(config.batchConcurrency, () => defaultBatchConcurrency(config.llmConcurrency)),
+      maxJobBodyBytes: Option.getOrElse(config.maxJobBodyBytes, () => defaults.maxJobBodyBytes),
+      maxJsonValues: Option.getOrElse(config.maxJsonValues, () => defaults.maxJsonValues)
+    }
+    // Limits that let one request exhaust the heap are refused here, not found out by a crash.
+    const misfit = limitsMisfit({ ...resolved, maxJobSize: config.jobs.maxJobSize }, heap)
+    return misfit === undefined
+      ? Config.succeed(resolved)
+      : Config.fail(new ConfigProvider.SourceError({ message: misfit }))
+  })
 )
 
 export class AppConfig extends Context.Service<AppConfig, AppConfigShape>()("llm-batch/AppConfig") {

@@ -36,7 +36,7 @@ export class NotFound extends Schema.Error<NotFound>("NotFound")(ErrorBody, {
 
 export class PayloadTooLarge extends Schema.Error<PayloadTooLarge>("PayloadTooLarge")(ErrorBody, {
   httpApiStatus: 413,
-  description: "The body is larger than MAX_BODY_BYTES (MAX_JOB_BODY_BYTES for POST /batches)"
+  description: "The body is larger than MAX_BODY_BYTES (MAX_JOB_BODY_BYTES for POST /batches), or holds more than MAX_JSON_VALUES JSON values"
 }) {
   override readonly [ErrorReporter.ignore] = true
 }

@@ -55,22 +55,22 @@ export const jsonRpcEnvelopeProblem = (text: string): string | undefined => {
 }
 
 /**
- * A guard for one route's POSTs: `problem` reads the body, which the transport then reads again from
- * the request's cache. A body that cannot be read is handed on: the transport meets the same
- * failure and answers it (a body over the route's limit is the router's 413).
+ * One POST's envelope check: `problem` reads the body, which the transport then reads again from
+ * the request's cache. A body that cannot be read is handed on (undefined): the transport meets the
+ * same failure and answers it (a body over the route's limit is the router's 413).
  */
-const envelopeGuard = (problem: (text: string) => string | undefined) =>
-  HttpRouter.middleware((handle) =>
-    Effect.gen(function*() {
-      const request = yield* HttpServerRequest.HttpServerRequest
-      if (request.method !== "POST") return yield* handle
-      const text = yield* Effect.result(request.text)
-      const found = text._tag === "Success" ? problem(text.success) : undefined
-      if (found !== undefined) return HttpServerResponse.jsonUnsafe({ error: found }, { status: 400 })
-      return yield* handle
-    })
-  )
+export const envelopeRefusal = (
+  request: HttpServerRequest.HttpServerRequest,
+  problem: (text: string) => string | undefined
+): Effect.Effect<HttpServerResponse.HttpServerResponse | undefined> =>
+  request.method !== "POST" ? Effect.succeed(undefined) : Effect.map(Effect.result(request.text), (text) => {
+    const found = text._tag === "Success" ? problem(text.success) : undefined
+    return found === undefined ? undefined : HttpServerResponse.jsonUnsafe({ error: found }, { status: 400 })
+  })
 
-export const rpcEnvelopeGuard = envelopeGuard(ndjsonEnvelopeProblem)
-
-export const mcpEnvelopeGuard = envelopeGuard(jsonRpcEnvelopeProblem)
+export const rpcEnvelopeGuard = HttpRouter.middleware((handle) =>
+  Effect.gen(function*() {
+    const refusal = yield* envelopeRefusal(yield* HttpServerRequest.HttpServerRequest, ndjsonEnvelopeProblem)
+    return refusal ?? (yield* handle)
+  })
+)

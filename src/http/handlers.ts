@@ -40,7 +40,7 @@ const BatchHandlers = HttpApiBuilder.group(
 
     /** Body → batch → plan: every failure is the caller's, a 4xx. Planned once, then run as planned. */
     const readPlan = Effect.fnUntraced(function*(request: HttpServerRequest.HttpServerRequest) {
-      const batch = yield* decodeBatchRequest(yield* readJsonBody(request, config.maxBodyBytes))
+      const batch = yield* decodeBatchRequest(yield* readJsonBody(request, { maxBytes: config.maxBodyBytes, maxValues: config.maxJsonValues }))
       return { plan: yield* planBatch(batch, config), maxCostUsd: batch.max_cost_usd }
     }, Effect.catchTag("InvalidBatchError", (error) => Effect.fail(new InvalidRequest({ error: error.message }))))
 

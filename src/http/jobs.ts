@@ -3,21 +3,46 @@
  * `Jobs` service. `POST /batches` reads and decodes its body itself, as the batch routes do, so
  * every 400 names the field path — or, for JSONL, the line.
  */
-import { Effect, Layer, Result } from "effect"
+import { Effect, Exit, Layer, Result, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { AppConfig } from "../config/AppConfig.ts"
 import { decodeWith, formatIssue } from "../domain/decode.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
-import { InvalidRequest, NotFound } from "../domain/Http.ts"
+import { InvalidRequest, NotFound, PayloadTooLarge } from "../domain/Http.ts"
+import type { QuestionItem } from "../domain/Batch.ts"
 import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
-import { describeLines, parseJsonlQuestions } from "../domain/jsonl.ts"
+import { describeLines, JsonlQuestionReader } from "../domain/jsonl.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { Api, Caller, ParameterErrors } from "./Api.ts"
-import { readJobBody } from "./body.ts"
+import { type BodyError, readJobBody } from "./body.ts"
 import { ndjsonResponse } from "./stream.ts"
 
 const decodeJobRequest = decodeWith(JobRequest)
+
+/** Questions decoded between two yields to the event loop (50,000 at once held it for ~2 s). */
+const decodeSlice = 2_000
+
+/**
+ * `decodeJobRequest`, a slice of questions at a time with other requests served in between. Any
+ * failure is decoded again whole, so its messages name the same `questions[k]` paths.
+ */
+const decodeInTurns = Effect.fnUntraced(function*(value: unknown) {
+  if (typeof value !== "object" || value === null || !("questions" in value) || !Array.isArray(value.questions)) {
+    return yield* decodeJobRequest(value)
+  }
+  const all: ReadonlyArray<unknown> = value.questions
+  const questions: Array<QuestionItem> = []
+  let envelope: JobRequest | undefined
+  for (let start = 0; start === 0 || start < all.length; start += decodeSlice) {
+    const slice = decodeJobRequest({ ...value, questions: all.slice(start, start + decodeSlice) })
+    if (Exit.isFailure(slice)) return yield* decodeJobRequest(value)
+    envelope ??= slice.value
+    questions.push(...slice.value.questions)
+    yield* Effect.yieldNow
+  }
+  return { ...envelope!, questions }
+})
 
 /** `GET /batches` without `limit`. */
 const defaultListLimit = 20
@@ -40,28 +65,33 @@ const JobsRoutes = HttpApiBuilder.group(
     const jobs = yield* Jobs
 
     const submitJson = (value: unknown, owner: string) =>
-      decodeJobRequest(value).pipe(
+      decodeInTurns(value).pipe(
         Effect.flatMap((request) => jobs.submit(request, owner)),
         Effect.mapError(invalid)
       )
 
-    // Bad lines are reported together; a batch error (a duplicate index, a cycle) names lines too.
-    const submitJsonl = (text: string, owner: string) => {
-      const parsed = parseJsonlQuestions(text)
+    // Lines are decoded as they arrive, the body never held whole; past MAX_JOB_SIZE questions the
+    // rest is not read. Bad lines are reported together; a batch error (a duplicate index, a cycle)
+    // names lines too.
+    const submitJsonl = Effect.fnUntraced(function*(pieces: Stream.Stream<string, BodyError>, owner: string) {
+      const reader = new JsonlQuestionReader(config.jobs.maxJobSize, config.maxJsonValues)
+      yield* Stream.runForEachWhile(pieces, (piece) => Effect.sync(() => (reader.push(piece), !reader.full)))
+      const parsed = reader.end()
+      if (Result.isFailure(parsed) && reader.tooLarge) return yield* new PayloadTooLarge({ error: parsed.failure.join("; ") })
       if (Result.isFailure(parsed)) {
-        return Effect.fail(new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` }))
+        return yield* new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` })
       }
       const { lines, questions } = parsed.success
-      return jobs.submit({ questions }, owner).pipe(
+      return yield* jobs.submit({ questions }, owner).pipe(
         Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
       )
-    }
+    })
 
     return handlers
       .handleRaw("submit", Effect.fnUntraced(function*({ request }) {
         const owner = yield* Caller
-        const body = yield* readJobBody(request, config.maxJobBodyBytes)
-        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.text, owner))
+        const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
+        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.pieces, owner))
         return HttpServerResponse.jsonUnsafe(job, { status: 202 })
       }))
       .handle("listJobs", ({ query }) =>

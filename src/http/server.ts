@@ -6,6 +6,8 @@ import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer, type Server } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
+import { limitBodies } from "./bodyLimits.ts"
+import { answerClientError } from "./clientError.ts"
 import { crossSiteGuard } from "./crossSite.ts"
 import { isRouteNotFound, jsonErrorBodies } from "./errorBody.ts"
 import { observeRequests, ServerSpansLayer } from "./observe.ts"
@@ -28,6 +30,7 @@ const serve = Layer.unwrap(Effect.gen(function*() {
   const routerAuth = requireApiKey(config, routerAuthSkips)
   // Host, Origin and Content-Type, on every route before anything else reads the request.
   const crossSite = crossSiteGuard(config)
+  const bodyLimits = limitBodies(config)
   return HttpRouter.serve(routes, {
     // The access log ("Sent HTTP response") is written at Info: below that level it would only
     // cost CPU on every request.
@@ -35,7 +38,8 @@ const serve = Layer.unwrap(Effect.gen(function*() {
     // Anything unexpected is logged. By the time a failure gets here its answer is already sent:
     // `jsonErrorBodies` is what gives it (and every other bodiless error answer) a JSON body.
     middleware: (effect) =>
-      crossSite(routerAuth(effect)).pipe(
+      // The body is read (within its limit) only once the request passed those checks and the key.
+      crossSite(routerAuth(bodyLimits(effect))).pipe(
         HttpEffect.withPreResponseHandler(jsonErrorBodies),
         Effect.catchCause((cause) =>
           // A client that hung up (e.g. left /ask/stream) is no error of ours: effect answers it 499, quietly.
@@ -54,6 +58,7 @@ const serve = Layer.unwrap(Effect.gen(function*() {
 
 export const HttpServerLayer = Layer.unwrap(Effect.sync(() => {
   const server = createServer()
+  server.on("clientError", answerClientError)
   return withGracefulShutdown(serve.pipe(Layer.provideMerge(listen(server))), server)
 })).pipe(
   Layer.provide(Layer.effectDiscard(warnIfExposed)),

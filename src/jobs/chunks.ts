@@ -4,7 +4,7 @@
  * by request position, and cut every `size` questions: every dependency of a question then sits in
  * an earlier chunk or in its own, so a chunk can run as soon as the chunks it references are done.
  */
-import type { PlannedItem } from "../batch/plan.ts"
+import type { CheckedItem } from "../batch/plan.ts"
 
 export interface Chunking {
   /** The chunk of each question, by request position. */
@@ -14,7 +14,7 @@ export interface Chunking {
 }
 
 /** `plan` must be acyclic (planBatch checked it). */
-export const chunkPlan = (plan: ReadonlyArray<PlannedItem>, size: number): Chunking => {
+export const chunkPlan = (plan: ReadonlyArray<CheckedItem>, size: number): Chunking => {
   const positionOf = new Map<number, number>()
   for (const [position, { item }] of plan.entries()) positionOf.set(item.index, position)
 

@@ -6,7 +6,7 @@
  */
 import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import { type PlanLimits, planBatch } from "../batch/plan.ts"
+import { checkBatch, type PlanLimits } from "../batch/plan.ts"
 import { AppConfig } from "../config/AppConfig.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
@@ -76,7 +76,7 @@ const makeJobs = Effect.gen(function*() {
   const find = (id: string, owner: string) => orStoreDefect(readTurn(store.find(id, owner))).pipe(Effect.flatMap(found(id)))
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
-    const plan = yield* planBatch(request, limits)
+    const plan = yield* checkBatch(request, limits)
     const { chunkDependencies, chunkOf } = chunkPlan(plan, config.jobs.chunkSize)
     const id = `batch_${randomUUID().replaceAll("-", "")}`
     yield* orStoreDefect(store.insert(

@@ -117,6 +117,8 @@ export const makeJobStore = Effect.gen(function*() {
           depends_on: JSON.stringify(question.dependsOn)
         }))
         if (Arr.isArrayNonEmpty(rows)) yield* sql`INSERT INTO llm_batch_questions ${sql.insert(rows)}`
+        // SQLite writes on the event loop: between batches, other requests (/health, /ask) get their turn.
+        yield* Effect.yieldNow
       }
     })).pipe(Effect.tap(() => Effect.sync(() => recordJob("queued"))))
 

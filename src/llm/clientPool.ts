@@ -1,14 +1,21 @@
 /**
  * SDK clients are built once per (provider, base URL, key, address guard) and reused: they hold
  * connection pools, and a guarded client must never serve an unguarded target or the reverse.
+ * Base URLs come from callers (`api_base`), so the pool is bounded: past `maxClients` the least
+ * recently used client is dropped (its sockets belong to the shared agents, not to it).
  */
 import type { Target } from "./types.ts"
+
+/** Most SDK clients kept (docs/security.md, *Limits*): ~33,000 distinct bases once exhausted a 256 MB heap. */
+export const maxClients = 256
 
 export class ClientPool<Client> {
   private readonly clients = new Map<string, Client>()
   private readonly build: (target: Target) => Client
-  constructor(build: (target: Target) => Client) {
+  private readonly max: number
+  constructor(build: (target: Target) => Client, max = maxClients) {
     this.build = build
+    this.max = max
   }
 
   get(provider: string, target: Target): Client {
@@ -16,8 +23,15 @@ export class ClientPool<Client> {
     let client = this.clients.get(key)
     if (client === undefined) {
       client = this.build(target)
-      this.clients.set(key, client)
+      if (this.clients.size >= this.max) {
+        const oldest = this.clients.keys().next()
+        if (oldest.done !== true) this.clients.delete(oldest.value)
+      }
+    } else {
+      // Map order is insertion order: re-inserting marks it the most recently used.
+      this.clients.delete(key)
     }
+    this.clients.set(key, client)
     return client
   }
 

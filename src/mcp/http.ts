@@ -8,8 +8,9 @@ import { McpServer } from "effect/ai"
 import { Headers, HttpRouter, HttpServerRequest, HttpServerResponse } from "effect/http"
 import { AppConfig } from "../config/AppConfig.ts"
 import { callerKey } from "../http/auth.ts"
+import { bodyLimitFor, refuseTooManyValues } from "../http/bodyLimits.ts"
 import { isAllowedOrigin } from "../http/crossSite.ts"
-import { mcpEnvelopeGuard } from "../http/envelope.ts"
+import { envelopeRefusal, jsonRpcEnvelopeProblem } from "../http/envelope.ts"
 import { JobOwner } from "./jobTools.ts"
 import { protocols, registrations, serverInfo } from "./server.ts"
 import { sessionOwnerGuard } from "./sessionOwners.ts"
@@ -21,11 +22,22 @@ import { sessionOwnerGuard } from "./sessionOwners.ts"
  */
 const originGuard = HttpRouter.middleware(Effect.gen(function*() {
   const config = yield* AppConfig
+  // The body is read once, on the request the transport reads (a `modify`d copy cannot read it
+  // again): its JSON values counted (src/http/bodyLimits.ts), then its envelope checked (envelope.ts).
+  const limit = bodyLimitFor(config, "/mcp")
+  const withinLimits = <E, R>(
+    request: HttpServerRequest.HttpServerRequest,
+    handle: Effect.Effect<HttpServerResponse.HttpServerResponse, E, R>
+  ) =>
+    refuseTooManyValues(request, limit, config.maxJsonValues).pipe(
+      Effect.flatMap((refusal) => refusal === undefined ? envelopeRefusal(request, jsonRpcEnvelopeProblem) : Effect.succeed(refusal)),
+      Effect.flatMap((refusal) => refusal === undefined ? handle : Effect.succeed(refusal))
+    )
   return (handle) =>
     Effect.gen(function*() {
       const request = yield* HttpServerRequest.HttpServerRequest
       const origin = request.headers.origin
-      if (origin === undefined) return yield* handle
+      if (origin === undefined) return yield* withinLimits(request, handle)
       if (!isAllowedOrigin(origin, config.allowedOrigins, request.headers.host)) {
         return HttpServerResponse.jsonUnsafe(
           { error: `Origin ${origin} may not use /mcp; add it to ALLOWED_ORIGINS to allow it` },
@@ -33,7 +45,7 @@ const originGuard = HttpRouter.middleware(Effect.gen(function*() {
         )
       }
       const accepted = request.modify({ headers: Headers.remove(request.headers, "origin") })
-      return yield* Effect.provideService(handle, HttpServerRequest.HttpServerRequest, accepted)
+      return yield* Effect.provideService(withinLimits(accepted, handle), HttpServerRequest.HttpServerRequest, accepted)
     })
 }))
 
@@ -49,4 +61,4 @@ export const McpHttpRoutes = McpServer.layerHttp({
   protocols,
   allowSessionTermination: true,
   registrations: registrations(KeyJobOwner.layer)
-}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).combine(mcpEnvelopeGuard).layer))
+}).pipe(Layer.provide(originGuard.combine(sessionOwnerGuard).layer))

@@ -130,10 +130,50 @@ export const prepareAnswerChecks = Effect.fnUntraced(function*(
   questions: ReadonlyArray<QuestionItem>
 ): Effect.fn.Return<ReadonlyArray<AnswerCheck>, InvalidBatchError> {
   const checks: Array<AnswerCheck> = []
+  yield* eachAnswerCheck(questions, (check) => checks.push(check), true)
+  return checks
+})
+
+/**
+ * Checks every question's schema the way `prepareAnswerChecks` does, keeping none: a job's checks
+ * are built again by the chunk that runs its questions, and 50,000 compiled schemas (~4 KB each)
+ * would otherwise be held at once by the submit.
+ */
+export const validateAnswerChecks = (questions: ReadonlyArray<QuestionItem>): Effect.Effect<void, InvalidBatchError> =>
+  eachAnswerCheck(questions, () => undefined, false)
+
+/** Schemas compiled between two yields: a job of distinct schemas must not hold the event loop for its whole compile. */
+const compilesPerTurn = 100
+
+/**
+ * Each question's check in order. Questions with the same inline schema share one check: a job or
+ * a batch usually asks one schema of many questions, and each compile costs memory and time. With
+ * `keep` false only the fact that a schema compiled is remembered, not its check.
+ */
+const eachAnswerCheck = Effect.fnUntraced(function*(
+  questions: ReadonlyArray<QuestionItem>,
+  use: (check: AnswerCheck) => void,
+  keep: boolean
+): Effect.fn.Return<void, InvalidBatchError> {
+  const inline = new Map<string, AnswerCheck | null>()
+  let compiles = 0
   for (const [position, item] of questions.entries()) {
+    // Only a schema alone: with a response_model too, resolveTarget must refuse the pair.
+    const schemaKey = item.response_schema === undefined || item.response_schema === null ||
+        (item.response_model !== undefined && item.response_model !== null)
+      ? undefined
+      : `${item.validation_strategy}\u0000${JSON.stringify(item.response_schema)}`
+    const known = schemaKey === undefined ? undefined : inline.get(schemaKey)
+    if (known === null) continue
+    if (known !== undefined) {
+      use(known)
+      continue
+    }
+    if (schemaKey !== undefined && ++compiles % compilesPerTurn === 0) yield* Effect.yieldNow
     const target = resolveTarget(item, `questions[${position}]`)
     if (Result.isFailure(target)) return yield* new InvalidBatchError({ message: target.failure })
-    checks.push(strategies[item.validation_strategy](target.success))
+    const check = strategies[item.validation_strategy](target.success)
+    if (schemaKey !== undefined) inline.set(schemaKey, keep ? check : null)
+    use(check)
   }
-  return checks
 })

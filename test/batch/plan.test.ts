@@ -1,6 +1,6 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Schema } from "effect"
-import { planBatch, type PlanLimits } from "../../src/batch/plan.ts"
+import { checkBatch, planBatch, type PlanLimits } from "../../src/batch/plan.ts"
 import { BatchRequest } from "../../src/domain/Batch.ts"
 
 const batch = (questions: ReadonlyArray<Record<string, unknown>>) =>
@@ -20,7 +20,7 @@ const limits: PlanLimits = {
 const plan = (questions: ReadonlyArray<Record<string, unknown>>, overrides: Partial<PlanLimits> = {}) =>
   Effect.runSyncExit(planBatch(batch(questions), { ...limits, ...overrides }))
 
-const failure = (exit: ReturnType<typeof plan>) => Exit.isFailure(exit) ? String(exit.cause) : "no failure"
+const failure = (exit: Exit.Exit<unknown, unknown>) => Exit.isFailure(exit) ? String(exit.cause) : "no failure"
 
 describe("planBatch", () => {
   it("chains sequential items in request order and adds placeholder references", () => {
@@ -78,5 +78,45 @@ describe("planBatch and api_base", () => {
   it("accepts an internal api_base with API_BASE_OVERRIDE=any", () => {
     const exit = plan([{ index: 1, question: "a", api_base: "http://10.0.0.1/v1" }], { apiBaseOverride: "any" })
     expect(Exit.isSuccess(exit)).toBe(true)
+  })
+})
+
+describe("answer checks of many questions", () => {
+  const schema = { type: "object", properties: { label: { type: "string" } }, required: ["label"] }
+
+  it("questions with the same inline schema share one compiled check", () => {
+    const exit = plan([
+      { index: 1, question: "a", response_schema: schema },
+      { index: 2, question: "b", response_schema: { ...schema } },
+      { index: 3, question: "c", response_schema: { ...schema, required: [] } }
+    ])
+    expect(Exit.isSuccess(exit)).toBe(true)
+    if (Exit.isSuccess(exit)) {
+      const [first, second, third] = exit.value.map((item) => item.check)
+      expect(second).toBe(first)
+      expect(third).not.toBe(first)
+    }
+  })
+
+  it("a shared schema does not let a later question name a response_model beside it", () => {
+    const exit = plan([
+      { index: 1, question: "a", response_schema: schema },
+      { index: 2, question: "b", response_schema: schema, response_model: "Sentiment" }
+    ])
+    expect(failure(exit)).toContain("questions[1]: give response_model or response_schema, not both")
+  })
+
+  it("checkBatch checks every schema of a job, keeping none", () => {
+    const questions = Array.from({ length: 250 }, (_, n) => ({
+      index: n + 1,
+      question: "q",
+      response_schema: { type: "object", properties: { [`field${n}`]: { type: "string" } } }
+    }))
+    const checked = Effect.runSyncExit(checkBatch(batch(questions), limits))
+    expect(Exit.isSuccess(checked) && checked.value.map((item) => Object.keys(item))).toEqual(
+      Array.from({ length: 250 }, () => ["item", "dependsOn"])
+    )
+    const bad = [...questions, { index: 251, question: "q", response_schema: { type: "no such type" } }]
+    expect(failure(Effect.runSyncExit(checkBatch(batch(bad), limits)))).toContain("questions[250].response_schema")
   })
 })

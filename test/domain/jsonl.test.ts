@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Result } from "effect"
-import { describeLines, parseJsonlQuestions } from "../../src/domain/jsonl.ts"
+import { describeLines, JsonlQuestionReader, parseJsonlQuestions } from "../../src/domain/jsonl.ts"
 
 const problems = (text: string) => {
   const parsed = parseJsonlQuestions(text)
@@ -36,5 +36,37 @@ describe("JSONL questions", () => {
     expect(describeLines([1, 3, 4], "questions[2].temperature: expected a value between 0 and 2; questions[1]: x"))
       .toBe("line 4: temperature: expected a value between 0 and 2; line 3: x")
     expect(describeLines([1], "questions[5].index: bad")).toBe("questions[5].index: bad")
+  })
+
+  it("a reader fed the text in pieces, split anywhere, reads the same questions as the whole text", () => {
+    const text = `{"question": "première"}\n\n{"index": 7, "question": "b"}\r\n{"question": "c"}`
+    for (const size of [1, 2, 5, 13, text.length]) {
+      const reader = new JsonlQuestionReader()
+      for (let at = 0; at < text.length; at += size) reader.push(text.slice(at, at + size))
+      const parsed = reader.end()
+      expect(Result.isSuccess(parsed) && parsed.success.questions.map((q) => [q.index, q.question]))
+        .toEqual([[1, "première"], [7, "b"], [4, "c"]])
+    }
+  })
+
+  it("a reader stops keeping questions past its limit, and says which limit", () => {
+    const reader = new JsonlQuestionReader(3)
+    reader.push(`{"question": "a"}\n{"question": "b"}\n{"question": "c"}\n`)
+    expect(reader.full).toBe(false)
+    reader.push(`{"question": "d"}\n{"question": "e"}\n`)
+    expect(reader.full).toBe(true)
+    expect(reader.tooLarge).toBe(false)
+    const parsed = reader.end()
+    expect(Result.isFailure(parsed) && parsed.failure).toEqual(["the body holds more than 3 questions, the limit (MAX_JOB_SIZE)"])
+  })
+
+  it("a reader counts each line's JSON values before parsing it, and stops past MAX_JSON_VALUES", () => {
+    const reader = new JsonlQuestionReader(100, 10)
+    reader.push(`{"question": "a", "stop": ["x", "y"]}\n`)
+    expect(reader.full).toBe(false)
+    reader.push(`{"question": "b", "stop": ${JSON.stringify(Array.from({ length: 20 }, () => "x"))}}\n`)
+    expect(reader.tooLarge).toBe(true)
+    const parsed = reader.end()
+    expect(Result.isFailure(parsed) && parsed.failure[0]).toContain("more than 10 JSON values, the limit (MAX_JSON_VALUES)")
   })
 })

@@ -18,12 +18,12 @@ export interface RunningService {
  * Starts the service (LOG_LEVEL Info unless given) and waits for its "Listening on" line. Its job
  * store is in a DATA_DIR of its own unless `env` names one (a restart on the same store).
  */
-export const startService = (env: Record<string, string>, entry = "src/main.ts") =>
+export const startService = (env: Record<string, string>, entry = "src/main.ts", nodeOptions: ReadonlyArray<string> = []) =>
   Effect.gen(function*() {
     const dataDir = env.DATA_DIR ?? (yield* scratchDataDir)
     return yield* Effect.acquireRelease(
       Effect.promise(() => {
-        const child = spawn(process.execPath, [entry], {
+        const child = spawn(process.execPath, [...nodeOptions, entry], {
           env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "Info", DATA_DIR: dataDir, ...env },
           stdio: ["ignore", "pipe", "pipe"]
         })
