@@ -214,8 +214,8 @@ layer(ServiceLayer, { timeout: 120_000 })("a service with the shipped 256 MB hea
       const { url } = yield* Service
       const cases = [
         [`GET /health HTTP/1.1\r\nhost: 127.0.0.1\r\nx-big: ${"a".repeat(20_000)}\r\n\r\n`, 431, "headers are too large"],
-        [`POST /ask HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-length: abc\r\n\r\n{}`, 400, "Content-Length"],
-        [`POST /ask HTTP/1.1\r\nhost: 127.0.0.1\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400, "chunked"]
+        [`POST /ask HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: abc\r\n\r\n{}`, 400, "Content-Length"],
+        [`POST /ask HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\n\r\nzz\r\n{}\r\n0\r\n\r\n`, 400, "chunked"]
       ] as const
       for (const [request, status, phrase] of cases) {
         const answer = yield* raw(url, [request])
