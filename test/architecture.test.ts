@@ -9,6 +9,7 @@ import { spawnSync } from "node:child_process"
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { dirname, join, relative, resolve } from "node:path"
+import { compileCacheEnv } from "./support/childEnv.ts"
 import { cliPath, repoRoot } from "./support/Cli.ts"
 
 const src = join(repoRoot, "src")
@@ -94,7 +95,7 @@ const loadedModules = (args: ReadonlyArray<string>): ReadonlyArray<string> => {
     // The exit code is not this test's business: only which modules were loaded by then.
     spawnSync(process.execPath, ["--import", `data:text/javascript,${encodeURIComponent(hook)}`, ...args], {
       cwd: work,
-      env: { PATH: process.env.PATH ?? "" },
+      env: { PATH: process.env.PATH ?? "", ...compileCacheEnv() },
       input: "",
       stdio: ["pipe", "ignore", "ignore"],
       timeout: 20_000

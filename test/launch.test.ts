@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { createServer } from "node:net"
+import { compileCacheEnv } from "./support/childEnv.ts"
 import { cliPath, repoRoot, runCli } from "./support/Cli.ts"
 import { FakeUpstream } from "./support/FakeUpstream.ts"
 import { fakeEnvironment } from "./support/TestServer.ts"
@@ -55,7 +56,7 @@ const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, inpu
     Effect.sync((): Running => {
       const child = spawn(process.execPath, [cliPath, ...args], {
         cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? "", ...env },
+        env: { PATH: process.env.PATH ?? "", ...compileCacheEnv(), ...env },
         stdio: ["pipe", "pipe", "pipe"]
       })
       let output = ""
