@@ -12,7 +12,7 @@
  * the first burst.
  */
 import { describe, expect, it, layer } from "@effect/vitest"
-import { Context, Duration, Effect, Layer, Redacted } from "effect"
+import { Context, Duration, Effect, Layer, Logger, Redacted } from "effect"
 import { RateLimiter } from "effect/persistence"
 import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { RateLimits } from "../../src/gateway/rateLimits.ts"
@@ -103,7 +103,7 @@ describe("rate limits shared by replicas through Redis", () => {
       expect(inFirstThird.length).toBeGreaterThanOrEqual(30)
       // And the limit holds past the burst: the last of the other 60 goes about 6 s later.
       expect(Math.max(...grantedAt) - first).toBeGreaterThanOrEqual(5_500)
-    }), 60_000)
+    }).pipe(Effect.provide(Logger.layer([]))), 60_000)
 
 })
 
