@@ -18,7 +18,7 @@ export interface CliRun {
 }
 
 export interface CliOptions {
-  /** The whole environment of the child (nothing is inherited but PATH; DATA_DIR is a fresh one unless given). */
+  /** The whole environment of the child (nothing is inherited but PATH and NODE_COMPILE_CACHE; DATA_DIR is a fresh one unless given). */
   readonly env?: Readonly<Record<string, string>>
   /** Written to the child's stdin, which is then closed. */
   readonly stdin?: string
