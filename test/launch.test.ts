@@ -6,10 +6,27 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import { createServer } from "node:net"
+import { compileCacheEnv } from "./support/childEnv.ts"
 import { cliPath, repoRoot, runCli } from "./support/Cli.ts"
 import { FakeUpstream } from "./support/FakeUpstream.ts"
-import { startService } from "./support/service.ts"
 import { fakeEnvironment } from "./support/TestServer.ts"
+
+/** A port of 127.0.0.1 (the service's default HOST) held by this process until the scope closes. */
+const takenPort = Effect.acquireRelease(
+  Effect.promise(() =>
+    new Promise<{ readonly port: number; readonly close: () => void }>((resolve, reject) => {
+      const server = createServer()
+      server.once("error", reject)
+      server.listen(0, "127.0.0.1", () => {
+        const address = server.address()
+        if (address === null || typeof address === "string") return reject(new Error("no port"))
+        resolve({ port: address.port, close: () => server.close() })
+      })
+    })
+  ),
+  (taken) => Effect.sync(taken.close)
+)
 
 /** The line that says why the server could not start. */
 const cannotListenLine = (output: string) => output.split("\n").find((line) => line.includes("cannot listen:"))
@@ -39,7 +56,7 @@ const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, inpu
     Effect.sync((): Running => {
       const child = spawn(process.execPath, [cliPath, ...args], {
         cwd: repoRoot,
-        env: { PATH: process.env.PATH ?? "", ...env },
+        env: { PATH: process.env.PATH ?? "", ...compileCacheEnv(), ...env },
         stdio: ["pipe", "pipe", "pipe"]
       })
       let output = ""
@@ -55,10 +72,12 @@ const spawnCli = (args: ReadonlyArray<string>, env: Record<string, string>, inpu
 describe("starting and stopping the process", () => {
   it.live("a taken port: node src/main.ts and llm-batch serve say the same one line and exit 1", () =>
     Effect.gen(function*() {
-      const first = yield* startService({ PORT: "0" })
-      const port = new URL(first.url).port
-      const viaMain = yield* runCli([], { entry: "src/main.ts", env: { PORT: port } })
-      const viaCli = yield* runCli(["serve", "--port", port])
+      // Any listener will do: the point is the starting process's message, not who holds the port.
+      const port = String((yield* takenPort).port)
+      const [viaMain, viaCli] = yield* Effect.all([
+        runCli([], { entry: "src/main.ts", env: { PORT: port } }),
+        runCli(["serve", "--port", port])
+      ], { concurrency: 2 })
       for (const run of [viaMain, viaCli]) {
         const output = run.stdout + run.stderr
         expect(run.code, output).toBe(1)

@@ -36,7 +36,7 @@ export const estimatePromptTokens = (texts: ReadonlyArray<string>): number =>
   Math.ceil(texts.reduce((chars, text) => chars + text.length, 0) / 4)
 
 /** Every limit is per minute: rpm and tpm are what providers publish. */
-const window = Duration.minutes(1)
+const perMinute = Duration.minutes(1)
 
 /** Longest a token waiter sleeps before asking again: other replicas' give-backs are not announced. */
 const pollMs = 1_000
@@ -66,8 +66,11 @@ const noLimits = Effect.succeed(unlimited)
 /** Models whose matching rules are remembered. */
 const maxRememberedModels = 1_000
 
-/** Builds the service over whichever store is provided (memory, Redis, or Redis with a memory fallback). */
-const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>) {
+/**
+ * Builds the service over whichever store is provided (memory, Redis, or Redis with a memory
+ * fallback). `window` is a minute; tests on real time shrink it so rpm and tpm scale with it.
+ */
+const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>, window: Duration.Duration = perMinute) {
   const limiter = yield* RateLimiter.make
   const compiled = rules.map((rule) => ({
     glob: Glob.make(rule.model, { dot: true }),

@@ -75,11 +75,18 @@ describe("llm-batch ask", () => {
       expect(run.stderr).toContain("3 questions: 3 ok, 0 failed")
     }).pipe(Effect.provide(FakeUpstream.layer)), timeout)
 
-  it.live("--output json turns JSONL input into one {results} document", () =>
+  it.live("--output json turns JSONL input into one {results} document; settings flags override the environment (--default-model)", () =>
     Effect.gen(function*() {
-      const run = yield* ask(["-", "--output", "json"], jsonl([{ index: 7, question: "hello" }]))
+      const upstream = yield* FakeUpstream
+      // One process for both flags: each is read on its own (settings.test.ts has the rest in process).
+      const run = yield* runCli(
+        ["ask", "-", "--output", "json", "--default-model", "anthropic/claude-test"],
+        { env: { ...fakeEnvironment(upstream.url), DEFAULT_MODEL: "openai/gpt-4o-mini" }, stdin: jsonl([{ index: 7, question: "hello" }]) }
+      )
       expect(run.code, run.stderr).toBe(0)
-      expect((JSON.parse(run.stdout) as BatchResponse).results.map((r) => r.index)).toEqual([7])
+      const response = JSON.parse(run.stdout) as BatchResponse
+      expect(response.results.map((r) => [r.index, r.model])).toEqual([[7, "anthropic/claude-test"]])
+      expect(upstream.requests.map((r) => r.protocol)).toEqual(["anthropic"])
     }).pipe(Effect.provide(FakeUpstream.layer)), timeout)
 
   it.live("exits 1 when any question failed, still printing every result", () =>
@@ -92,15 +99,6 @@ describe("llm-batch ask", () => {
       expect(results.map((r) => [r.index, r.status]).sort()).toEqual([[1, "success"], [2, "error"]])
       expect(run.stderr).toMatch(/question 2 failed: /)
       expect(run.stderr).toContain("2 questions: 1 ok, 1 failed")
-    }).pipe(Effect.provide(FakeUpstream.layer)), timeout)
-
-  it.live("settings flags override the environment (--default-model)", () =>
-    Effect.gen(function*() {
-      const upstream = yield* FakeUpstream
-      const run = yield* ask(["-", "--default-model", "anthropic/claude-test"], jsonl([{ index: 1, question: "hi" }]))
-      expect(run.code, run.stderr).toBe(0)
-      expect((JSON.parse(run.stdout) as ResultItem).model).toBe("anthropic/claude-test")
-      expect(upstream.requests.map((r) => r.protocol)).toEqual(["anthropic"])
     }).pipe(Effect.provide(FakeUpstream.layer)), timeout)
 
   it.live("exits 2 with a clear message on bad input, without calling any provider", () =>

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
+import { compileCacheEnv } from "../support/childEnv.ts"
 import { cliPath, repoRoot, runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { freePortPromise } from "../support/ports.ts"
@@ -22,7 +23,7 @@ interface Served {
 const serve = (args: ReadonlyArray<string>, env: Record<string, string>) =>
   Effect.acquireRelease(
     Effect.sync((): Served => {
-      const child = spawn(process.execPath, [cliPath, "serve", ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", ...env } })
+      const child = spawn(process.execPath, [cliPath, "serve", ...args], { cwd: repoRoot, env: { PATH: process.env.PATH ?? "", ...compileCacheEnv(), ...env } })
       let log = ""
       child.stdout.on("data", (chunk) => (log += chunk))
       child.stderr.on("data", (chunk) => (log += chunk))

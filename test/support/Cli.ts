@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { spawn } from "node:child_process"
 import { fileURLToPath } from "node:url"
+import { compileCacheEnv } from "./childEnv.ts"
 import { makeDataDir, removeDataDir } from "./dataDir.ts"
 
 export const repoRoot = fileURLToPath(new URL("../..", import.meta.url))
@@ -17,7 +18,7 @@ export interface CliRun {
 }
 
 export interface CliOptions {
-  /** The whole environment of the child (nothing is inherited but PATH; DATA_DIR is a fresh one unless given). */
+  /** The whole environment of the child (nothing is inherited but PATH and NODE_COMPILE_CACHE; DATA_DIR is a fresh one unless given). */
   readonly env?: Readonly<Record<string, string>>
   /** Written to the child's stdin, which is then closed. */
   readonly stdin?: string
@@ -33,7 +34,7 @@ export const runCli = (args: ReadonlyArray<string>, options: CliOptions = {}) =>
       const dataDir = options.env?.DATA_DIR === undefined ? makeDataDir() : undefined
       const child = spawn(process.execPath, [options.entry ?? cliPath, ...args], {
         cwd: options.cwd ?? repoRoot,
-        env: { PATH: process.env.PATH ?? "", ...(dataDir === undefined ? {} : { DATA_DIR: dataDir }), ...options.env },
+        env: { PATH: process.env.PATH ?? "", ...compileCacheEnv(), ...(dataDir === undefined ? {} : { DATA_DIR: dataDir }), ...options.env },
         stdio: ["pipe", "pipe", "pipe"]
       })
       let stdout = ""

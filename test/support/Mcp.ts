@@ -18,6 +18,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js"
 import { Effect, Schema } from "effect"
 import { BatchResponse, ResultItem } from "../../src/domain/Batch.ts"
+import { compileCacheEnv } from "./childEnv.ts"
 import { cliPath, repoRoot } from "./Cli.ts"
 
 /** The original service's example: a sequential chain embedding Q1, and a concurrent question. */
@@ -82,7 +83,7 @@ export const connectStdio = (env: Record<string, string>) =>
       command: process.execPath,
       args: [cliPath, "mcp"],
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? "", ...env },
+      env: { PATH: process.env.PATH ?? "", ...compileCacheEnv(), ...env },
       stderr: "pipe"
     })
     let stderr = ""

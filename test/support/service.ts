@@ -5,6 +5,7 @@
 import { Effect } from "effect"
 import { type ChildProcessByStdio, spawn } from "node:child_process"
 import type { Readable } from "node:stream"
+import { compileCacheEnv } from "./childEnv.ts"
 import { scratchDataDir } from "./dataDir.ts"
 
 export interface RunningService {
@@ -24,7 +25,7 @@ export const startService = (env: Record<string, string>, entry = "src/main.ts",
     return yield* Effect.acquireRelease(
       Effect.promise(() => {
         const child = spawn(process.execPath, [...nodeOptions, entry], {
-          env: { PATH: process.env.PATH ?? "", LOG_LEVEL: "Info", DATA_DIR: dataDir, ...env },
+          env: { PATH: process.env.PATH ?? "", ...compileCacheEnv(), LOG_LEVEL: "Info", DATA_DIR: dataDir, ...env },
           stdio: ["ignore", "pipe", "pipe"]
         })
         let output = ""
