@@ -11,26 +11,18 @@ import { sqliteFile } from "../../src/jobs/database.ts"
 import { migrate } from "../../src/jobs/migrations.ts"
 import { makeJobStore } from "../../src/jobs/store.ts"
 import { encodeResult } from "../../src/jobs/storeRows.ts"
+import { successResult } from "./results.ts"
 
 const decodeQuestion = Schema.decodeUnknownSync(QuestionItem)
 
 /** A typical answer: a sentence of text, usage and cost (~420 bytes of NDJSON). */
-export const seededResult = (index: number): ResultItem => ({
-  index,
-  status: "success",
-  result: `The answer to question ${index} is a sentence of ordinary length, about as long as a short reply.`,
-  error_message: null,
-  confidence: null,
-  retry_count: 0,
-  model: "openai/gpt-4o-mini",
-  cached: false,
-  attempts: 1,
-  latency_ms: 412.5,
-  usage: { prompt_tokens: 24, completion_tokens: 31 },
-  models_tried: ["openai/gpt-4o-mini"],
-  cost_usd: 0.0000222,
-  finish_reason: "stop"
-})
+export const seededResult = (index: number): ResultItem =>
+  successResult(index, {
+    result: `The answer to question ${index} is a sentence of ordinary length, about as long as a short reply.`,
+    latency_ms: 412.5,
+    usage: { prompt_tokens: 24, completion_tokens: 31 },
+    cost_usd: 0.0000222
+  })
 
 /** Writes a completed job of `count` questions (indexes 1…count), each with its result; gives its id. */
 export const seedFinishedJob = (dataDir: string, count: number, owner = "") =>
