@@ -116,16 +116,16 @@ export const runPlan = Effect.fnUntraced(function*(
       const tally = emptyTally()
       accounts[position] = account
       tallies[position] = tally
-      const run = runQuestion(
-        planned.item,
-        modelChain(planned.item, config.defaultModel, config.fallbacks),
-        new Map(dependencies.map((d) => [d.index, d.result])),
-        config.maxQuestionChars,
-        planned.check,
-        planned.item.max_validation_retries ?? config.validationMaxRetries,
+      const run = runQuestion({
+        item: planned.item,
+        chain: modelChain(planned.item, config.defaultModel, config.fallbacks),
+        dependencyResults: new Map(dependencies.map((d) => [d.index, d.result])),
+        maxPromptChars: config.maxQuestionChars,
+        check: planned.check,
+        maxRepairs: planned.item.max_validation_retries ?? config.validationMaxRetries,
         tally,
         budget
-      ).pipe(Effect.provideService(CurrentCall, account))
+      }).pipe(Effect.provideService(CurrentCall, account))
       const traced = traceQuestion(planned.item.index, requestedModel, run)
       yield* report(yield* gate === undefined ? traced : gate.withPermit(traced))
     })

@@ -16,16 +16,23 @@ import { answerQuestion, type Tally } from "./answer.ts"
 import { type Budget, overBudget } from "./budget.ts"
 import { substitute } from "./placeholders.ts"
 
-/** `tally` is the question's, kept by the caller: an interrupted question still reports what it spent. */
+/** What one question is run with. */
+export interface QuestionRun {
+  readonly item: QuestionItem
+  /** The models to ask in turn: the question's own first, then its fallbacks. */
+  readonly chain: ReadonlyArray<string>
+  /** The results of the items it depends on, by index, for its placeholders. */
+  readonly dependencyResults: ReadonlyMap<number, unknown>
+  readonly maxPromptChars: number
+  readonly check: AnswerCheck
+  readonly maxRepairs: number
+  /** The question's, kept by the caller: an interrupted question still reports what it spent. */
+  readonly tally: Tally
+  readonly budget: Budget | undefined
+}
+
 export const runQuestion = Effect.fnUntraced(function*(
-  item: QuestionItem,
-  chain: ReadonlyArray<string>,
-  dependencyResults: ReadonlyMap<number, unknown>,
-  maxPromptChars: number,
-  check: AnswerCheck,
-  maxRepairs: number,
-  tally: Tally,
-  budget: Budget | undefined
+  { budget, chain, check, dependencyResults, item, maxPromptChars, maxRepairs, tally }: QuestionRun
 ): Effect.fn.Return<ResultItem, never, AppConfig | LlmClient> {
   const started = performance.now()
   const tried: Array<string> = []
