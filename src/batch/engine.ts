@@ -14,10 +14,9 @@ import type { LlmClient } from "../llm/LlmClient.ts"
 import type { SlotClaim } from "../llm/slots.ts"
 import { recordQuestion } from "../observability/metrics.ts"
 import { traceQuestion } from "../observability/spans.ts"
-import { emptyTally, type Tally } from "./answer.ts"
 import { skippedBecause } from "./notSent.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
-import type { Budget } from "./budget.ts"
+import { emptyTally, makeBudget, type Tally } from "./budget.ts"
 import { errorResult, runQuestion } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
 
@@ -81,9 +80,7 @@ export const runPlan = Effect.fnUntraced(function*(
   const batch = options.claim ?? { caller: options.caller ?? "", alone: options.alone }
   const accounts: Array<CallAccount | undefined> = []
   const tallies: Array<Tally | undefined> = []
-  const budget: Budget | undefined = options.maxCostUsd === undefined
-    ? undefined
-    : { limit: options.maxCostUsd, spent: options.spentUsd ?? 0 }
+  const budget = makeBudget(options.maxCostUsd, options.spentUsd)
   // With a budget, a question is checked against it when it may be sent at once: no more questions
   // start than the batch may have calls in flight, so the rest wait here rather than in LlmClient's
   // queue, where they would all have passed the check already.

@@ -12,8 +12,8 @@ import { fallsBack } from "../gateway/fallbacks.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
-import { type Answer, answerQuestion, type Tally } from "./answer.ts"
-import { type Budget, overBudget } from "./budget.ts"
+import { type Answer, answerQuestion } from "./answer.ts"
+import { type Budget, overBudget, type Tally } from "./budget.ts"
 import { substitute } from "./placeholders.ts"
 
 /** What one question is run with. */
