@@ -14,7 +14,7 @@ import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../
 import { recordCost } from "../observability/metrics.ts"
 import { repairLoop, withInstructions } from "../validation/repair.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
-import { type Budget, countFailedAttempts, countRepairs, overBudget, recordAnswer, type Tally } from "./budget.ts"
+import { type Budget, overBudget, type Tally } from "./budget.ts"
 
 export interface Answer {
   readonly result: Json
@@ -60,7 +60,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
     ...(config.llmLogprobs ? {} : { logprobs: false })
   }
   const failedCalls = (error: LlmError) =>
-    countFailedAttempts(tally, error._tag === "UpstreamError" ? error.attempts : 0)
+    tally.countFailedAttempts(error._tag === "UpstreamError" ? error.attempts : 0)
 
   // The same call again without what the provider refused: not a repair (retry_count stays),
   // but its attempts count.
@@ -82,7 +82,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
         const cached = call.cached === true
         // A failed call is not billed; an answer whose usage is not reported has an unknown cost.
         const cost = cached || usage === null ? null : prices.callCost(request.model, usage)
-        recordAnswer(tally, budget, { attempts: call.attempts, usage, cached, cost })
+        tally.recordAnswer({ attempts: call.attempts, usage, cached, cost }, budget)
         if (!cached) recordCost(request.model, cost)
         return call.completion
       })
@@ -95,7 +95,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
     ask,
     () => overBudget(budget)
   )
-  countRepairs(tally, outcome.repairs)
+  tally.countRepairs(outcome.repairs)
   if (outcome._tag === "Invalid") {
     // A cut-off answer rarely validates, and asking again does not help: say what does.
     const truncated = outcome.finishReason !== null && cutOff.has(outcome.finishReason)

@@ -16,7 +16,7 @@ import { recordQuestion } from "../observability/metrics.ts"
 import { traceQuestion } from "../observability/spans.ts"
 import { skippedBecause } from "./notSent.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
-import { emptyTally, makeBudget, type Tally } from "./budget.ts"
+import { Budget, Tally } from "./budget.ts"
 import { errorResult, runQuestion } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
 
@@ -80,7 +80,7 @@ export const runPlan = Effect.fnUntraced(function*(
   const batch = options.claim ?? { caller: options.caller ?? "", alone: options.alone }
   const accounts: Array<CallAccount | undefined> = []
   const tallies: Array<Tally | undefined> = []
-  const budget = makeBudget(options.maxCostUsd, options.spentUsd)
+  const budget = Budget.make(options.maxCostUsd, options.spentUsd)
   // With a budget, a question is checked against it when it may be sent at once: no more questions
   // start than the batch may have calls in flight, so the rest wait here rather than in LlmClient's
   // queue, where they would all have passed the check already.
@@ -110,7 +110,7 @@ export const runPlan = Effect.fnUntraced(function*(
         return yield* report(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0))
       }
       const account: CallAccount = { batch, attempts: 0 }
-      const tally = emptyTally()
+      const tally = new Tally()
       accounts[position] = account
       tallies[position] = tally
       const run = runQuestion({
