@@ -2,7 +2,8 @@
  * The direction of imports in src/: surfaces → engine → services → config → domain, never back.
  * Each file belongs to a layer by its directory (or, at the top of src/, by its name); a file may
  * import its own layer or a lower one. The surfaces are one layer: the HTTP server mounts /mcp and
- * /rpc, and they check callers with its bearer-key code.
+ * /rpc, and they share its envelope and body checks; who a caller is (config/caller.ts) sits below
+ * every surface.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { spawnSync } from "node:child_process"

@@ -6,16 +6,15 @@
 import { Effect } from "effect"
 import type { Json } from "effect/Schema"
 import { AppConfig } from "../config/AppConfig.ts"
-import type { Usage } from "../domain/Batch.ts"
 import { AnswerValidationError, type LlmError } from "../domain/Errors.ts"
-import { addCost, pricesWith } from "../gateway/prices.ts"
+import { pricesWith } from "../gateway/prices.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
 import { rejectsLogprobs, rejectsResponseFormat } from "../llm/refusals.ts"
 import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../llm/types.ts"
 import { recordCost } from "../observability/metrics.ts"
 import { repairLoop, withInstructions } from "../validation/repair.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
-import { type Budget, charge, overBudget } from "./budget.ts"
+import { type Budget, overBudget, type Tally } from "./budget.ts"
 
 export interface Answer {
   readonly result: Json
@@ -23,22 +22,6 @@ export interface Answer {
   /** Why the last answer ended, as the provider said it. */
   readonly finishReason: string | null
 }
-
-/** What a question has spent so far, over every call of every model it tried; kept when it fails. */
-export interface Tally {
-  /** Upstream calls made, repairs, refused parameters and transport retries included. */
-  attempts: number
-  /** Summed over every call. */
-  usage: Usage | null
-  /** USD over every call, each at its model's price; null once one call's price or usage is unknown. */
-  costUsd: number | null
-  /** Repair prompts sent. */
-  repairs: number
-  /** Every call that answered came from the cache (a cached answer made no call: it costs 0). */
-  cached: boolean
-}
-
-export const emptyTally = (): Tally => ({ attempts: 0, usage: null, costUsd: 0, repairs: 0, cached: true })
 
 /** The optional request parameters a provider may refuse; each one refused is left out from then on. */
 type Refusable = Pick<CompletionRequest, "responseFormat" | "logprobs">
@@ -53,16 +36,6 @@ const withoutRefused = (sent: Refusable, error: LlmError): Refusable | undefined
 
 /** OpenAI's and Anthropic's finish reasons for an answer cut off at max_tokens. */
 const cutOff: ReadonlySet<string> = new Set(["length", "max_tokens"])
-
-const addUsage = (total: Usage | null, more: Usage | null): Usage | null =>
-  total === null
-    ? more
-    : more === null
-    ? total
-    : {
-      prompt_tokens: total.prompt_tokens + more.prompt_tokens,
-      completion_tokens: total.completion_tokens + more.completion_tokens
-    }
 
 /**
  * Asks `request.model`, repairing as the check says; every call is added to `tally` and charged to
@@ -86,9 +59,8 @@ export const answerQuestion = Effect.fnUntraced(function*(
     responseFormat: check.responseFormat,
     ...(config.llmLogprobs ? {} : { logprobs: false })
   }
-  const failedCalls = (error: LlmError) => {
-    tally.attempts += error._tag === "UpstreamError" ? error.attempts : 0
-  }
+  const failedCalls = (error: LlmError) =>
+    tally.countFailedAttempts(error._tag === "UpstreamError" ? error.attempts : 0)
 
   // The same call again without what the provider refused: not a repair (retry_count stays),
   // but its attempts count.
@@ -107,16 +79,11 @@ export const answerQuestion = Effect.fnUntraced(function*(
     complete(messages).pipe(
       Effect.map((call) => {
         const usage = call.completion.usage
-        tally.attempts += call.attempts
-        tally.usage = addUsage(tally.usage, usage)
-        tally.cached &&= call.cached === true
+        const cached = call.cached === true
         // A failed call is not billed; an answer whose usage is not reported has an unknown cost.
-        if (call.cached !== true) {
-          const cost = usage === null ? null : prices.callCost(request.model, usage)
-          tally.costUsd = addCost(tally.costUsd, cost)
-          charge(budget, cost)
-          recordCost(request.model, cost)
-        }
+        const cost = cached || usage === null ? null : prices.callCost(request.model, usage)
+        tally.recordAnswer({ attempts: call.attempts, usage, cached, cost }, budget)
+        if (!cached) recordCost(request.model, cost)
         return call.completion
       })
     )
@@ -128,7 +95,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
     ask,
     () => overBudget(budget)
   )
-  tally.repairs += outcome.repairs
+  tally.countRepairs(outcome.repairs)
   if (outcome._tag === "Invalid") {
     // A cut-off answer rarely validates, and asking again does not help: say what does.
     const truncated = outcome.finishReason !== null && cutOff.has(outcome.finishReason)

@@ -14,10 +14,9 @@ import type { LlmClient } from "../llm/LlmClient.ts"
 import type { SlotClaim } from "../llm/slots.ts"
 import { recordQuestion } from "../observability/metrics.ts"
 import { traceQuestion } from "../observability/spans.ts"
-import { emptyTally, type Tally } from "./answer.ts"
 import { skippedBecause } from "./notSent.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
-import type { Budget } from "./budget.ts"
+import { Budget, Tally } from "./budget.ts"
 import { errorResult, runQuestion } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
 
@@ -81,9 +80,7 @@ export const runPlan = Effect.fnUntraced(function*(
   const batch = options.claim ?? { caller: options.caller ?? "", alone: options.alone }
   const accounts: Array<CallAccount | undefined> = []
   const tallies: Array<Tally | undefined> = []
-  const budget: Budget | undefined = options.maxCostUsd === undefined
-    ? undefined
-    : { limit: options.maxCostUsd, spent: options.spentUsd ?? 0 }
+  const budget = Budget.make(options.maxCostUsd, options.spentUsd)
   // With a budget, a question is checked against it when it may be sent at once: no more questions
   // start than the batch may have calls in flight, so the rest wait here rather than in LlmClient's
   // queue, where they would all have passed the check already.
@@ -113,19 +110,19 @@ export const runPlan = Effect.fnUntraced(function*(
         return yield* report(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0))
       }
       const account: CallAccount = { batch, attempts: 0 }
-      const tally = emptyTally()
+      const tally = new Tally()
       accounts[position] = account
       tallies[position] = tally
-      const run = runQuestion(
-        planned.item,
-        modelChain(planned.item, config.defaultModel, config.fallbacks),
-        new Map(dependencies.map((d) => [d.index, d.result])),
-        config.maxQuestionChars,
-        planned.check,
-        planned.item.max_validation_retries ?? config.validationMaxRetries,
+      const run = runQuestion({
+        item: planned.item,
+        chain: modelChain(planned.item, config.defaultModel, config.fallbacks),
+        dependencyResults: new Map(dependencies.map((d) => [d.index, d.result])),
+        maxPromptChars: config.maxQuestionChars,
+        check: planned.check,
+        maxRepairs: planned.item.max_validation_retries ?? config.validationMaxRetries,
         tally,
         budget
-      ).pipe(Effect.provideService(CurrentCall, account))
+      }).pipe(Effect.provideService(CurrentCall, account))
       const traced = traceQuestion(planned.item.index, requestedModel, run)
       yield* report(yield* gate === undefined ? traced : gate.withPermit(traced))
     })

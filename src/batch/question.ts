@@ -12,20 +12,27 @@ import { fallsBack } from "../gateway/fallbacks.ts"
 import type { LlmClient } from "../llm/LlmClient.ts"
 import type { ChatMessage, CompletionRequest } from "../llm/types.ts"
 import type { AnswerCheck } from "../validation/strategies.ts"
-import { answerQuestion, type Tally } from "./answer.ts"
-import { type Budget, overBudget } from "./budget.ts"
+import { type Answer, answerQuestion } from "./answer.ts"
+import { type Budget, overBudget, type Tally } from "./budget.ts"
 import { substitute } from "./placeholders.ts"
 
-/** `tally` is the question's, kept by the caller: an interrupted question still reports what it spent. */
+/** What one question is run with. */
+export interface QuestionRun {
+  readonly item: QuestionItem
+  /** The models to ask in turn: the question's own first, then its fallbacks. */
+  readonly chain: ReadonlyArray<string>
+  /** The results of the items it depends on, by index, for its placeholders. */
+  readonly dependencyResults: ReadonlyMap<number, unknown>
+  readonly maxPromptChars: number
+  readonly check: AnswerCheck
+  readonly maxRepairs: number
+  /** The question's, kept by the caller: an interrupted question still reports what it spent. */
+  readonly tally: Tally
+  readonly budget: Budget | undefined
+}
+
 export const runQuestion = Effect.fnUntraced(function*(
-  item: QuestionItem,
-  chain: ReadonlyArray<string>,
-  dependencyResults: ReadonlyMap<number, unknown>,
-  maxPromptChars: number,
-  check: AnswerCheck,
-  maxRepairs: number,
-  tally: Tally,
-  budget: Budget | undefined
+  { budget, chain, check, dependencyResults, item, maxPromptChars, maxRepairs, tally }: QuestionRun
 ): Effect.fn.Return<ResultItem, never, AppConfig | LlmClient> {
   const started = performance.now()
   const tried: Array<string> = []
@@ -57,15 +64,7 @@ export const runQuestion = Effect.fnUntraced(function*(
     const before = tally.attempts
     const outcome = yield* Effect.result(answerQuestion(requestFor(item, model, prompt.text), check, maxRepairs, tally, budget))
     if (outcome._tag === "Success") {
-      const answer = outcome.success
-      return ended({
-        ...errorResult(item.index, id, "", 0, 0),
-        status: "success",
-        result: answer.result,
-        error_message: null,
-        confidence: answer.confidence,
-        finish_reason: answer.finishReason
-      })
+      return ended(successResult(item.index, id, outcome.success))
     }
     const error = outcome.failure
     if (error._tag === "AnswerValidationError") {
@@ -114,6 +113,27 @@ const requestFor = (item: QuestionItem, model: ResolvedModel, prompt: string): C
 /** `attempts`: the calls this model made for the question, repairs and refused parameters included. */
 const describe = (error: LlmError, attempts: number): string =>
   error._tag === "UpstreamError" && attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message
+
+/**
+ * A question's answer from `model`. What its calls spent (attempts, latency, usage, cost, the models
+ * tried) is not known here: `runQuestion` fills it in from the question's tally.
+ */
+export const successResult = (index: number, model: string, answer: Answer): ResultItem => ({
+  index,
+  status: "success",
+  result: answer.result,
+  error_message: null,
+  confidence: answer.confidence,
+  retry_count: 0,
+  model,
+  cached: false,
+  attempts: 0,
+  latency_ms: 0,
+  usage: null,
+  models_tried: [model],
+  cost_usd: 0,
+  finish_reason: answer.finishReason
+})
 
 /** A question's error result that no upstream call produced (skipped, cancelled, cut short). */
 export const errorResult = (

@@ -7,30 +7,14 @@
  */
 import { Effect, Layer, Redacted } from "effect"
 import { HttpServerRequest, HttpServerResponse } from "effect/http"
-import { createHash, timingSafeEqual } from "node:crypto"
+import { timingSafeEqual } from "node:crypto"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
+import { bearerKey, callerOf, keyDigest as digest } from "../config/caller.ts"
 import { Unauthorized } from "../domain/Http.ts"
 import { Authorization, Caller } from "./Api.ts"
 
-const digest = (value: string) => createHash("sha256").update(value).digest()
-
-const bearerKey = (authorization: string | undefined): string | undefined =>
-  /^Bearer\s+(.+)$/i.exec(authorization ?? "")?.[1]?.trim()
-
 const presentedKey = (request: HttpServerRequest.HttpServerRequest): string | undefined =>
   bearerKey(request.headers.authorization)
-
-/** The caller's identity for the fair share of slots: the key's digest, never the key. */
-const callerOf = (keyDigest: Buffer): string => keyDigest.toString("base64url")
-
-/**
- * Who sent a batch, for the fair share of upstream slots: a digest of the bearer key when auth is
- * on (the key itself is not kept), "" when it is off.
- */
-export const callerKey = (config: AppConfigShape, authorization: string | undefined): string => {
-  const key = config.apiKeys.length === 0 ? undefined : bearerKey(authorization)
-  return key === undefined ? "" : callerOf(digest(key))
-}
 
 const configuredDigests = (config: AppConfigShape) => config.apiKeys.map((key) => digest(Redacted.value(key)))
 

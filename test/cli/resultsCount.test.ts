@@ -6,7 +6,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { createServer, type Server } from "node:http"
-import { errorResult } from "../../src/batch/question.ts"
+import { successResult } from "../../src/batch/question.ts"
 import type { Job } from "../../src/domain/Job.ts"
 import { runCli } from "../support/Cli.ts"
 
@@ -22,7 +22,7 @@ const job = (status: Job["status"], pending: number): Job => ({
   cost_usd: null,
   metadata: {}
 })
-const result = (index: number) => ({ ...errorResult(index, "openai/gpt-4o-mini", "x", 0, 0), status: "success", result: "ok", error_message: null })
+const result = (index: number) => successResult(index, "openai/gpt-4o-mini", { result: "ok", confidence: null, finishReason: null })
 
 /** Answers like llm-batch for a completed job of 3 questions, but its results stream holds only 2. */
 const lossyService = Effect.acquireRelease(
