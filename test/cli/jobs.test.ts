@@ -99,11 +99,13 @@ describe("llm-batch submit", () => {
       expect(["cancelling", "cancelled"]).toContain(decodeJob(JSON.parse(cancelled.stdout)).status)
       yield* waitForJob(job.id)
 
-      const status = yield* cli(["status", job.id])
+      // Independent reads of the ended job: one process start's wait, not two.
+      const [status, results] = yield* Effect.all([cli(["status", job.id]), cli(["results", job.id, "--follow"])], {
+        concurrency: "unbounded"
+      })
       expect(status.code, status.stderr).toBe(0)
       expect(decodeJob(JSON.parse(status.stdout))).toMatchObject({ id: job.id, status: "cancelled" })
 
-      const results = yield* cli(["results", job.id, "--follow"])
       expect(results.code, results.stderr).toBe(0)
       const byIndex = new Map(parseResults(results.stdout).map((r) => [r.index, r]))
       expect(byIndex.get(2)?.error_message).toContain("cancelled")
@@ -111,11 +113,13 @@ describe("llm-batch submit", () => {
 
   it.live("refuses a bad file before anything is sent, naming its lines (exit 2)", () =>
     Effect.gen(function*() {
-      const run = yield* cli(["submit", tempFile("bad.jsonl", `{"question": "ok"}\n{"question": "x", "temprature": 1}\n`)])
+      const [run, duplicate] = yield* Effect.all([
+        cli(["submit", tempFile("bad.jsonl", `{"question": "ok"}\n{"question": "x", "temprature": 1}\n`)]),
+        cli(["submit", tempFile("dup.jsonl", `{"question": "a"}\n{"index": 1, "question": "b"}\n`)])
+      ], { concurrency: "unbounded" })
       expect(run.code).toBe(2)
       expect(run.stderr).toContain("line 2: temprature: unknown field")
       expect(run.stdout).toBe("")
-      const duplicate = yield* cli(["submit", tempFile("dup.jsonl", `{"question": "a"}\n{"index": 1, "question": "b"}\n`)])
       expect(duplicate.code).toBe(2)
       expect(duplicate.stderr).toContain("line 2: index: index 1 is already used by line 1")
     }).pipe(Effect.provide(TestServer.layer())), timeout)
@@ -125,8 +129,14 @@ describe("the job commands' failures", () => {
   it.live("an unreachable service is one line saying where it looked and what to do, exit 3", () =>
     Effect.gen(function*() {
       const url = `http://127.0.0.1:${yield* closedPort}`
-      for (const args of [["jobs"], ["status", "batch_x"], ["submit", "-"]]) {
-        const run = yield* runCli(args, { env: { LLM_BATCH_URL: url }, stdin: `{"question": "q"}\n` })
+      const commands = [["jobs"], ["status", "batch_x"], ["submit", "-"]]
+      const runs = yield* Effect.forEach(
+        commands,
+        (args) => runCli(args, { env: { LLM_BATCH_URL: url }, stdin: `{"question": "q"}\n` }),
+        { concurrency: "unbounded" }
+      )
+      for (const [i, args] of commands.entries()) {
+        const run = runs[i]!
         expect(run.code, args.join(" ")).toBe(3)
         expect(run.stderr, args.join(" ")).toContain(`cannot reach llm-batch at ${url}`)
         expect(run.stderr, args.join(" ")).toContain("llm-batch serve")
@@ -137,13 +147,15 @@ describe("the job commands' failures", () => {
 
   it.live("an unknown job is exit 2 naming it; a missing or wrong key is exit 2 saying how to pass one", () =>
     Effect.gen(function*() {
-      const unknown = yield* cli(["status", "batch_nope"], { LLM_BATCH_API_KEY: "the-key" })
+      const [unknown, missing, wrong] = yield* Effect.all([
+        cli(["status", "batch_nope"], { LLM_BATCH_API_KEY: "the-key" }),
+        cli(["jobs"]),
+        cli(["results", "batch_nope", "--api-key", "wrong"])
+      ], { concurrency: "unbounded" })
       expect(unknown.code).toBe(2)
       expect(unknown.stderr).toContain("no batch job batch_nope")
-      const missing = yield* cli(["jobs"])
       expect(missing.code).toBe(2)
       expect(missing.stderr).toContain("LLM_BATCH_API_KEY")
-      const wrong = yield* cli(["results", "batch_nope", "--api-key", "wrong"])
       expect(wrong.code).toBe(2)
       expect(wrong.stderr).toContain("invalid API key")
     }).pipe(Effect.provide(TestServer.layer({ API_KEYS: "the-key" }))), timeout)

@@ -20,7 +20,7 @@ import {
 } from "../support/replicas.ts"
 import { jobsLayer } from "./support.ts"
 
-const total = 3000
+const total = 1500
 const llmConcurrency = 8
 
 const questions = Array.from({ length: total }, (_, i) => ({ index: i + 1, question: `question ${i + 1}` }))
