@@ -1,5 +1,5 @@
 /** Tagged errors. Each message says what failed and what the user can do about it. */
-import { Schema } from "effect"
+import { Cause, Schema } from "effect"
 
 /** The request as a whole is unusable (HTTP 400); `message` names the field path. */
 export class InvalidBatchError extends Schema.TaggedError<InvalidBatchError>()("InvalidBatchError", {
@@ -50,3 +50,22 @@ export class AnswerValidationError extends Schema.TaggedError<AnswerValidationEr
   /** Why that answer ended (`length` / `max_tokens`: it was cut off). */
   finishReason: Schema.NullOr(Schema.String)
 }) {}
+
+/**
+ * A failure of the service itself (a defect) whose message is safe to show callers and says what
+ * the operator must do, e.g. a damaged job store. Surfaces answer it as a 500 with this message
+ * instead of the generic one; `cause` (the original failure) goes to the log only.
+ */
+export class ServiceFault extends Schema.TaggedError<ServiceFault>()("ServiceFault", {
+  message: Schema.String,
+  cause: Schema.optional(Schema.Unknown)
+}) {}
+
+/** The first `ServiceFault` among a cause's failures and defects, if any. */
+export const serviceFaultIn = (cause: Cause.Cause<unknown>): ServiceFault | undefined => {
+  for (const reason of cause.reasons) {
+    const error = Cause.isFailReason(reason) ? reason.error : Cause.isDieReason(reason) ? reason.defect : undefined
+    if (error instanceof ServiceFault) return error
+  }
+  return undefined
+}

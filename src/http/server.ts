@@ -5,6 +5,7 @@ import { Cause, Effect, Layer, LogLevel } from "effect"
 import { HttpEffect, HttpRouter, HttpServerResponse } from "effect/http"
 import { createServer, type Server } from "node:http"
 import { AppConfig } from "../config/AppConfig.ts"
+import { serviceFaultIn } from "../domain/Errors.ts"
 import { requireApiKey, warnIfExposed } from "./auth.ts"
 import { limitBodies } from "./bodyLimits.ts"
 import { answerClientError } from "./clientError.ts"
@@ -47,7 +48,10 @@ const serve = Layer.unwrap(Effect.gen(function*() {
           Cause.hasInterrupts(cause) || isRouteNotFound(cause)
             ? Effect.failCause(cause)
             : Effect.logError("request failed", cause).pipe(
-              Effect.as(HttpServerResponse.jsonUnsafe({ error: "internal error; see the service log" }, { status: 500 }))
+              Effect.as(HttpServerResponse.jsonUnsafe(
+                { error: serviceFaultIn(cause)?.message ?? "internal error; see the service log" },
+                { status: 500 }
+              ))
             )
         ),
         // Outermost of ours: it counts the answer the client gets.

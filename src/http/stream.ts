@@ -8,11 +8,13 @@ import { HttpServerResponse } from "effect/http"
 import type { PlannedItem } from "../batch/plan.ts"
 import { type BatchServices, streamPlan } from "../batch/stream.ts"
 import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
+import { serviceFaultIn } from "../domain/Errors.ts"
 
 const line = (value: unknown) => `${JSON.stringify(value)}\n`
 
-/** The last line of a body whose stream failed; the cause goes to the service log, not to the reader. */
-const failedLine = line({ error: "reading from the service failed mid-stream (see its log); read it again" })
+/** The last line of a body whose stream failed; the cause goes to the service log, not to the reader (unless it is a `ServiceFault`). */
+const failedLine = (cause: Cause.Cause<unknown>) =>
+  line({ error: serviceFaultIn(cause)?.message ?? "reading from the service failed mid-stream (see its log); read it again" })
 
 /**
  * The status line and headers go at once (an empty first chunk flushes them), not with the first
@@ -26,7 +28,7 @@ export const ndjsonResponse = <E>(
     Stream.concat(Stream.succeed(""), Stream.map(items, line)).pipe(
       Stream.catchCause((cause) =>
         Cause.hasInterruptsOnly(cause) ? Stream.failCause(cause) : Stream.concat(
-          Stream.succeed(failedLine),
+          Stream.succeed(failedLine(cause)),
           // The abort must not overtake the line in the socket's buffer.
           Stream.fromEffect(Effect.andThen(Effect.logError("a streamed response failed", cause), Effect.sleep("100 millis")))
             .pipe(Stream.flatMap(() => Stream.failCause(cause)))

@@ -8,6 +8,7 @@ import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { checkBatch, type PlanLimits } from "../batch/plan.ts"
 import { AppConfig } from "../config/AppConfig.ts"
+import { ServiceFault } from "../domain/Errors.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
 import { workflowEngineLayer } from "./cluster.ts"
@@ -23,13 +24,11 @@ import { JobStore } from "./store.ts"
 import { JobWorkflow, jobWorkflowLayer } from "./workflow.ts"
 
 /** A storage failure is the service's, not the caller's: it surfaces as a 500 and in the logs. */
-const storeFailure = (error: unknown) =>
-  new Error(
-    isCorrupt(error)
-      ? corruptStore("(DATA_DIR's llm-batch.sqlite)", describeCause(error))
-      : `the batch job store failed: ${String(error)}`,
-    { cause: error }
-  )
+const storeFailure = (error: unknown): Error =>
+  isCorrupt(error)
+    // What the caller is told too (a 500 naming it, or a stream's last line): only the operator can mend it.
+    ? new ServiceFault({ message: corruptStore("(DATA_DIR's llm-batch.sqlite)", describeCause(error)), cause: error })
+    : new Error(`the batch job store failed: ${String(error)}`, { cause: error })
 const orStoreDefect = <A, E, R>(effect: Effect.Effect<A, E, R>): Effect.Effect<A, never, R> =>
   Effect.orDie(Effect.mapError(effect, storeFailure))
 
