@@ -2,10 +2,13 @@
  * `llm-batch mcp`: the MCP server over stdio, for hosts that launch it (Claude Desktop, Claude
  * Code, Roo Code, Cursor). Flags override the environment variables of the same name.
  */
+import { Effect, Layer } from "effect"
 import { Command } from "effect/cli"
-import { McpStdioLayer } from "../mcp/stdio.ts"
 import { launchServer } from "./serve.ts"
 import { askSettings, settingFlags } from "./settings.ts"
+
+/** Loaded when `mcp` runs: the other commands start without the MCP server, engine and SDK modules. */
+const McpStdioLayer = Layer.unwrap(Effect.promise(() => import("../mcp/stdio.ts")).pipe(Effect.map((stdio) => stdio.McpStdioLayer)))
 
 export const mcp = Command.make(
   "mcp",
