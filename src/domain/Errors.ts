@@ -61,11 +61,12 @@ export class ServiceFault extends Schema.TaggedError<ServiceFault>()("ServiceFau
   cause: Schema.optional(Schema.Unknown)
 }) {}
 
+/** A cause's failures and defects (not its interruptions), in order. */
+export const errorsIn = (cause: Cause.Cause<unknown>): ReadonlyArray<unknown> =>
+  cause.reasons.flatMap((reason) =>
+    Cause.isFailReason(reason) ? [reason.error] : Cause.isDieReason(reason) ? [reason.defect] : []
+  )
+
 /** The first `ServiceFault` among a cause's failures and defects, if any. */
-export const serviceFaultIn = (cause: Cause.Cause<unknown>): ServiceFault | undefined => {
-  for (const reason of cause.reasons) {
-    const error = Cause.isFailReason(reason) ? reason.error : Cause.isDieReason(reason) ? reason.defect : undefined
-    if (error instanceof ServiceFault) return error
-  }
-  return undefined
-}
+export const serviceFaultIn = (cause: Cause.Cause<unknown>): ServiceFault | undefined =>
+  errorsIn(cause).find((error): error is ServiceFault => error instanceof ServiceFault)

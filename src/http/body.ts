@@ -30,11 +30,16 @@ export const isJsonFamilyContentType = (contentType: string | undefined): boolea
 
 const named = (contentType: string | undefined) => contentType === undefined ? "no content type" : `content type '${contentType}'`
 
-const tooLarge = (maxBytes: number, limit: string) =>
+export const tooLarge = (maxBytes: number, limit: string) =>
   new PayloadTooLarge({ error: `request body is larger than ${maxBytes} bytes (${limit})` })
 
-const readFailure = (error: HttpServerError.HttpServerError, maxBytes: number, limit: string) =>
+/** A body read stopped at its `MaxBodySize`. */
+export const isBodyTooLarge = (error: HttpServerError.HttpServerError): boolean =>
   error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
+
+/** Why a body could not be read, as the contract's 413 or 400; `limit` names the setting of `maxBytes`. */
+export const readFailure = (error: HttpServerError.HttpServerError, maxBytes: number, limit: string) =>
+  isBodyTooLarge(error)
     ? tooLarge(maxBytes, limit)
     : new InvalidRequest({ error: "request body could not be read (truncated or aborted)" })
 

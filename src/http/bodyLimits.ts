@@ -6,7 +6,9 @@
 import { ByteSize, Cause, Effect } from "effect"
 import { HttpIncomingMessage, HttpServerError, HttpServerRequest, HttpServerResponse } from "effect/http"
 import type { AppConfigShape } from "../config/AppConfig.ts"
-import { tooManyValues } from "./body.ts"
+import { type InvalidRequest, PayloadTooLarge } from "../domain/Http.ts"
+import { errorsIn } from "../domain/Errors.ts"
+import { isBodyTooLarge, readFailure, tooLarge, tooManyValues } from "./body.ts"
 
 /** Routes whose bodies may hold a whole job: `POST /batches` (and its estimate), and the agent surfaces' submits. */
 const jobSizedPaths: ReadonlySet<string> = new Set(["/batches", "/batches/estimate", "/mcp", "/rpc"])
@@ -25,19 +27,16 @@ export const bodyLimitFor = (
     ? { bytes: config.maxJobBodyBytes, setting: "MAX_JOB_BODY_BYTES" }
     : { bytes: config.maxBodyBytes, setting: "MAX_BODY_BYTES" }
 
-const tooLarge = (limit: { readonly bytes: number; readonly setting: string }) =>
-  HttpServerResponse.jsonUnsafe(
-    { error: `request body is larger than ${limit.bytes} bytes (${limit.setting})` },
-    { status: 413 }
-  )
+/** body.ts's refusal as a response: the same message and status as the routes that read bodies themselves. */
+const refusalResponse = (refusal: PayloadTooLarge | InvalidRequest) =>
+  HttpServerResponse.jsonUnsafe({ error: refusal.error }, { status: refusal instanceof PayloadTooLarge ? 413 : 400 })
+
+const tooLargeResponse = (limit: { readonly bytes: number; readonly setting: string }) =>
+  refusalResponse(tooLarge(limit.bytes, limit.setting))
 
 /** A body read that stopped at the limit, failed or (as /rpc's transport does) turned into a defect. */
-const isBodyTooLarge = (cause: Cause.Cause<unknown>): boolean =>
-  cause.reasons.some((reason) => {
-    const error = Cause.isFailReason(reason) ? reason.error : Cause.isDieReason(reason) ? reason.defect : undefined
-    return HttpServerError.isHttpServerError(error) && error.reason._tag === "RequestParseError" &&
-      error.reason.reason === "BodyTooLarge"
-  })
+const stoppedAtLimit = (cause: Cause.Cause<unknown>): boolean =>
+  errorsIn(cause).some((error) => HttpServerError.isHttpServerError(error) && isBodyTooLarge(error))
 
 /**
  * For a transport that parses its body whole (/mcp, /rpc): the body is read first, within the
@@ -54,15 +53,9 @@ export const refuseTooManyValues = (
     Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(limit.bytes)),
     Effect.map((buffer) => {
       const refusal = tooManyValues(new Uint8Array(buffer), maxValues)
-      return refusal === undefined ? undefined : HttpServerResponse.jsonUnsafe({ error: refusal.error }, { status: 413 })
+      return refusal === undefined ? undefined : refusalResponse(refusal)
     }),
-    Effect.catch((error) =>
-      Effect.succeed(
-        error.reason._tag === "RequestParseError" && error.reason.reason === "BodyTooLarge"
-          ? tooLarge(limit)
-          : HttpServerResponse.jsonUnsafe({ error: "request body could not be read (truncated or aborted)" }, { status: 400 })
-      )
-    )
+    Effect.catch((error) => Effect.succeed(refusalResponse(readFailure(error, limit.bytes, limit.setting))))
   )
 
 /** Router middleware: the route's limit as the body readers' `MaxBodySize`, and a 413 when it is passed. */
@@ -73,7 +66,7 @@ export const limitBodies = (config: Pick<AppConfigShape, "maxBodyBytes" | "maxJo
   Effect.flatMap(HttpServerRequest.HttpServerRequest, (request) => {
     const limit = bodyLimitFor(config, request.url)
     const declared = Number(request.headers["content-length"] ?? 0)
-    if (declared > limit.bytes) return Effect.succeed(tooLarge(limit))
+    if (declared > limit.bytes) return Effect.succeed(tooLargeResponse(limit))
     // /mcp reads ahead in its own route middleware, after its Origin check (src/mcp/http.ts).
     const readAhead = pathOf(request.url) === "/rpc"
       ? refuseTooManyValues(request, limit, config.maxJsonValues)
@@ -81,6 +74,6 @@ export const limitBodies = (config: Pick<AppConfigShape, "maxBodyBytes" | "maxJo
     return readAhead.pipe(
       Effect.flatMap((refusal) => refusal === undefined ? handle : Effect.succeed(refusal)),
       Effect.provideService(HttpIncomingMessage.MaxBodySize, ByteSize.bytes(limit.bytes)),
-      Effect.catchCause((cause) => isBodyTooLarge(cause) ? Effect.succeed(tooLarge(limit)) : Effect.failCause(cause))
+      Effect.catchCause((cause) => stoppedAtLimit(cause) ? Effect.succeed(tooLargeResponse(limit)) : Effect.failCause(cause))
     )
   })
