@@ -36,12 +36,15 @@ export const readResults = (store: Store, id: string, options: { readonly follow
       const end = [[] as Array<ResultItem>, Option.none()] as const
       if (!options.follow) return end
       // Read before the page below: once it says the job has ended, what it counts is visible to that page.
-      const { again, progress } = yield* turn(Effect.gen(function*() {
-        const progress = yield* store.progress(id)
-        return { progress, again: yield* store.resultsAfter(id, after, pageSize) }
+      // Results are counted only then: a follower waiting on a running job polls its status alone.
+      const { again, stored } = yield* turn(Effect.gen(function*() {
+        const state = yield* store.state(id)
+        const ended = state === undefined || finishedStatuses.has(state.status)
+        const stored = ended ? yield* store.storedCount(id) : undefined
+        return { stored, again: yield* store.resultsAfter(id, after, pageSize) }
       }))
       if (again.length > 0) return next(again)
-      if (progress === undefined || (finishedStatuses.has(progress.status) && delivered >= progress.stored)) return end
+      if (stored !== undefined && delivered >= stored) return end
       yield* Effect.sleep(followInterval)
       return [[] as Array<ResultItem>, Option.some({ after, delivered })] as const
     })

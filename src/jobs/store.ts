@@ -255,15 +255,11 @@ export const makeJobStore = Effect.gen(function*() {
     return rows.map((row): StoredResult => ({ position: Number(row.pos), result: decodeResult(row.result) }))
   })
 
-  /** The job's status and how many results it has stored, or undefined for an unknown job. */
-  const progress = Effect.fnUntraced(function*(id: string) {
-    const rows = yield* sql<{ readonly status: string; readonly total: Numeric; readonly stored: Numeric }>`SELECT
-        status, total, (SELECT COUNT(*) FROM llm_batch_results WHERE job_id = ${id}) AS stored
-      FROM llm_batch_jobs WHERE id = ${id}`
-    const row = rows[0]
-    return row === undefined
-      ? undefined
-      : { status: decodeStatus(row.status), total: Number(row.total), stored: Number(row.stored) }
+  /** How many results the job has stored. */
+  const storedCount = Effect.fnUntraced(function*(id: string) {
+    const rows = yield* sql<{ readonly stored: Numeric }>`SELECT COUNT(*) AS stored FROM llm_batch_results
+      WHERE job_id = ${id}`
+    return Number(rows[0]?.stored ?? 0)
   })
 
   /** Every question still without a result gets this one (cancel); gives how many there were. */
@@ -316,7 +312,7 @@ export const makeJobStore = Effect.gen(function*() {
     resultsOf,
     record,
     resultsAfter,
-    progress,
+    storedCount,
     recordRemaining,
     unfinished,
     finishedBefore,
