@@ -6,7 +6,7 @@
  * measured directly: METRICS=false only skips the recording calls, so their time per `/ask`, in a
  * loop in this process, against the CPU one `/ask` takes, is what metrics cost.
  */
-import { recordAttempt, recordCacheLookup, recordCost, recordQuestion, recordRequest } from "../src/observability/metrics.ts"
+import { answeredLabels, recordAttempt, recordCacheLookup, recordCost, recordQuestion, recordRequest } from "../src/observability/metrics.ts"
 import { routeLabel } from "../src/http/observe.ts"
 import { fixed, loadOn, median, row, type Row, type Service, startService, type Upstream, verdict } from "./lib.ts"
 
@@ -26,7 +26,7 @@ const recordingMicros = (): number => {
   const usage = { prompt_tokens: 5, completion_tokens: 1 }
   const oneAsk = () => {
     recordCacheLookup("miss")
-    recordAttempt(model, "200", 0.0012, usage)
+    recordAttempt(model, answeredLabels, 0.0012, usage)
     recordCost(model, 0.0000012)
     recordQuestion("success")
     recordRequest(routeLabel("/ask"), "POST", 200)

@@ -9,7 +9,7 @@ import { AppConfig } from "../config/AppConfig.ts"
 import { AnswerValidationError, type LlmError } from "../domain/Errors.ts"
 import { pricesWith } from "../gateway/prices.ts"
 import { LlmClient } from "../llm/LlmClient.ts"
-import { rejectsLogprobs, rejectsResponseFormat } from "../llm/refusals.ts"
+import { adapterOf } from "../llm/adapters.ts"
 import type { CallResult, ChatMessage, Completion, CompletionRequest } from "../llm/types.ts"
 import { recordCost } from "../observability/metrics.ts"
 import { repairLoop, withInstructions } from "../validation/repair.ts"
@@ -27,15 +27,14 @@ export interface Answer {
 type Refusable = Pick<CompletionRequest, "responseFormat" | "logprobs">
 
 /** `sent` without the parameter `error` refuses, or undefined when it refuses none of them. */
-const withoutRefused = (sent: Refusable, error: LlmError): Refusable | undefined =>
-  sent.logprobs !== false && rejectsLogprobs(error)
+const withoutRefused = (sent: Refusable, error: LlmError): Refusable | undefined => {
+  if (error._tag !== "UpstreamError" || error.reason !== "refused_parameter") return undefined
+  return error.parameter === "logprobs" && sent.logprobs !== false
     ? { ...sent, logprobs: false }
-    : sent.responseFormat !== undefined && rejectsResponseFormat(error)
+    : error.parameter === "response_format" && sent.responseFormat !== undefined
     ? { ...sent, responseFormat: undefined }
     : undefined
-
-/** OpenAI's and Anthropic's finish reasons for an answer cut off at max_tokens. */
-const cutOff: ReadonlySet<string> = new Set(["length", "max_tokens"])
+}
 
 /**
  * Asks `request.model`, repairing as the check says; every call is added to `tally` and charged to
@@ -98,7 +97,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
   tally.countRepairs(outcome.repairs)
   if (outcome._tag === "Invalid") {
     // A cut-off answer rarely validates, and asking again does not help: say what does.
-    const truncated = outcome.finishReason !== null && cutOff.has(outcome.finishReason)
+    const truncated = outcome.finishReason !== null && adapterOf(request.model.provider).isCutOff(outcome.finishReason)
       ? `; the answer was cut off at max_tokens (${request.maxTokens}): raise max_tokens`
       : ""
     const stopped = outcome.stopped === undefined ? "" : `; the next repair was not sent: ${outcome.stopped}`

@@ -7,11 +7,41 @@ export class InvalidBatchError extends Schema.TaggedError<InvalidBatchError>()("
 }) {}
 
 /** A provider call failed after the transport retries gave up (or was not retryable). */
+/**
+ * Why a provider call failed, decided once where the call was answered: from the raw status and
+ * body by the protocol's `classify` (src/llm/<protocol>/classify.ts), or from the transport's
+ * own failure. Retries, refusal retries, fallbacks and metrics switch on it, never on message text.
+ */
+export const FailureReason = Schema.Literals([
+  "rate_limited",
+  "quota_exceeded",
+  "overloaded",
+  "server_error",
+  "timeout",
+  "connection",
+  "context_length",
+  "refused_parameter",
+  "auth",
+  "not_found",
+  "bad_request",
+  "invalid_response",
+  "response_too_large",
+  "blocked_address"
+])
+export type FailureReason = typeof FailureReason.Type
+
+/** The optional request parameters a provider may refuse (the call is then made again without it). */
+export const RefusableParameter = Schema.Literals(["logprobs", "response_format"])
+export type RefusableParameter = typeof RefusableParameter.Type
+
 export class UpstreamError extends Schema.TaggedError<UpstreamError>()("UpstreamError", {
   provider: Schema.String,
   status: Schema.optional(Schema.Number),
+  /** What the caller is shown: the upstream's own words only from a trusted base (src/llm/failures.ts). */
   message: Schema.String,
-  retryable: Schema.Boolean,
+  reason: FailureReason,
+  /** With `refused_parameter`: which one. */
+  parameter: Schema.optional(RefusableParameter),
   /** Milliseconds the provider asked us to wait (Retry-After / retry-after-ms). */
   retryAfterMs: Schema.optional(Schema.Number),
   /** Upstream calls made, including this failed one. */

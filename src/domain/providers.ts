@@ -7,6 +7,16 @@ import { UnknownProviderError } from "./Errors.ts"
 
 export type Protocol = "openai" | "anthropic"
 
+/** What a provider's API accepts beyond the protocol's core, as data: the adapters read it, never a provider's name. */
+export interface Capabilities {
+  /** Native structured output (`response_format` / `output_config`); the answer is validated anyway. */
+  readonly structuredOutput: boolean
+  /** `logprobs: true` on chat completions (the answer's `confidence`). */
+  readonly logprobs: boolean
+  /** `temperature` and `top_p` (Anthropic's current Messages API has neither). */
+  readonly sampling: boolean
+}
+
 export interface ProviderSpec {
   readonly protocol: Protocol
   readonly defaultBaseUrl: string
@@ -14,24 +24,30 @@ export interface ProviderSpec {
   readonly keyVariables: ReadonlyArray<string>
   /** Variables that override the base URL, first one preferred. */
   readonly baseUrlVariables: ReadonlyArray<string>
-  /** Whether the chat-completions API accepts `logprobs: true`. */
-  readonly logprobs: boolean
+  readonly capabilities: Capabilities
 }
+
+/** Most OpenAI-compatible servers take `response_format` (a refusal is retried without it) but not logprobs. */
+const openAiCompatibleCapabilities: Capabilities = { structuredOutput: true, logprobs: false, sampling: true }
 
 const openAiCompatible = (
   defaultBaseUrl: string,
   keyVariables: ReadonlyArray<string>,
-  baseUrlVariables: ReadonlyArray<string>
-): ProviderSpec => ({ protocol: "openai", defaultBaseUrl, keyVariables, baseUrlVariables, logprobs: false })
+  baseUrlVariables: ReadonlyArray<string>,
+  capabilities: Capabilities = openAiCompatibleCapabilities
+): ProviderSpec => ({ protocol: "openai", defaultBaseUrl, keyVariables, baseUrlVariables, capabilities })
 
 export const providers = {
-  openai: { ...openAiCompatible("https://api.openai.com/v1", ["OPENAI_API_KEY"], ["OPENAI_BASE_URL"]), logprobs: true },
+  openai: openAiCompatible("https://api.openai.com/v1", ["OPENAI_API_KEY"], ["OPENAI_BASE_URL"], {
+    ...openAiCompatibleCapabilities,
+    logprobs: true
+  }),
   anthropic: {
     protocol: "anthropic",
     defaultBaseUrl: "https://api.anthropic.com",
     keyVariables: ["ANTHROPIC_API_KEY"],
     baseUrlVariables: ["ANTHROPIC_BASE_URL"],
-    logprobs: false
+    capabilities: { structuredOutput: true, logprobs: false, sampling: false }
   },
   gemini: openAiCompatible(
     "https://generativelanguage.googleapis.com/v1beta/openai",

@@ -1,14 +1,15 @@
 /**
  * Which models a question may use, in order, and when the next one is tried: after the current
- * model's transport retries ran out on a retryable failure (429, 5xx, timeouts, connection
- * failures), or at once when the prompt exceeds its context window. Any other failure (400, 401,
+ * model's transport retries ran out on a transient failure (rate limited, overloaded, server
+ * error, timeout, connection failure), or at once when the prompt exceeds its context window or
+ * the account is out of credit. Any other failure (400, 401,
  * 404, a missing key, an answer that never validates) is the question's own: another model would
  * not fix it.
  */
 import type { QuestionItem } from "../domain/Batch.ts"
 import { type LlmError, UnknownProviderError } from "../domain/Errors.ts"
 import { modelId, resolveModel } from "../domain/providers.ts"
-import { exceedsContext } from "../llm/refusals.ts"
+import { isTransient } from "../llm/retry.ts"
 
 /**
  * The question's model then its fallbacks: its own `fallbacks` when given (`[]`: none), else the
@@ -34,6 +35,10 @@ export const modelChain = (
   return chain
 }
 
-/** Whether a failed model should give way to the next one. */
+/**
+ * Whether a failed model should give way to the next one: the transient failures, a prompt over
+ * its context window, and an account out of credit (another provider's may not be).
+ */
 export const fallsBack = (error: LlmError): boolean =>
-  error._tag === "UpstreamError" && (error.retryable || exceedsContext(error))
+  isTransient(error) ||
+  (error._tag === "UpstreamError" && (error.reason === "context_length" || error.reason === "quota_exceeded"))

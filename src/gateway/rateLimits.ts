@@ -11,6 +11,7 @@ import { RateLimiter } from "effect/persistence"
 import { AppConfig } from "../config/AppConfig.ts"
 import type { RateLimitRule } from "../config/rateLimits.ts"
 import { recordRateLimitWait } from "../observability/metrics.ts"
+import type { FailureReason } from "../domain/Errors.ts"
 
 /** One upstream attempt, as the limits see it. */
 export interface LimitedCall {
@@ -24,7 +25,7 @@ export interface LimitedCall {
 /** How an attempt ended: its real token usage, or the upstream's refusal. */
 export type CallOutcome =
   | { readonly _tag: "Answered"; readonly usedTokens: number | undefined }
-  | { readonly _tag: "Failed"; readonly status: number | undefined; readonly retryAfterMs: number | undefined }
+  | { readonly _tag: "Failed"; readonly reason: FailureReason | undefined; readonly retryAfterMs: number | undefined }
 
 /** A reserved turn; `settle` reconciles it once the attempt is over. */
 export interface Permit {
@@ -184,7 +185,7 @@ const make = Effect.fnUntraced(function*(rules: ReadonlyArray<RateLimitRule>, wi
     settle: (outcome) =>
       Effect.gen(function*() {
         if (outcome._tag === "Failed") {
-          if (outcome.status === 429 && outcome.retryAfterMs !== undefined) {
+          if (outcome.reason === "rate_limited" && outcome.retryAfterMs !== undefined) {
             yield* limiter.adaptiveFeedback({
               key: `model:${call.model}`,
               epoch,

@@ -7,14 +7,14 @@ import { Context, Effect, Layer, Option, Redacted } from "effect"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import { redactSecretValues, scrubSecrets, secretValues } from "../config/secrets.ts"
 import { type LlmError, MissingApiKeyError, UpstreamError } from "../domain/Errors.ts"
-import { modelId, providers } from "../domain/providers.ts"
+import { modelId, type Protocol, providers } from "../domain/providers.ts"
 import { type CallOutcome, estimatePromptTokens, RateLimits } from "../gateway/rateLimits.ts"
 import { observeAttempt } from "../observability/spans.ts"
+import type { Transport } from "./adapter.ts"
+import { adapters } from "./adapters.ts"
 import { internalHost } from "./addressGuard.ts"
-import { makeAnthropic } from "./Anthropic.ts"
 import { CurrentCall } from "./callAccount.ts"
 import type { LlmScript } from "./LlmScript.ts"
-import { makeOpenAiCompatible } from "./OpenAiCompatible.ts"
 import { baseUrlFor } from "./providers.ts"
 import { retryAfterCapMs, retryAfterFailure, transportSchedule } from "./retry.ts"
 import { FairSlots } from "./slots.ts"
@@ -32,7 +32,10 @@ export class LlmClient extends Context.Service<LlmClient, {
       const slots = new FairSlots(config.llmConcurrency, config.batchConcurrency)
       const secrets = secretValues(config)
       const fetchOptions = { maxResponseBytes: config.maxUpstreamResponseBytes }
-      const protocols = { openai: makeOpenAiCompatible(fetchOptions), anthropic: makeAnthropic(fetchOptions) }
+      const transports: Record<Protocol, Transport> = {
+        openai: adapters.openai.makeTransport(fetchOptions),
+        anthropic: adapters.anthropic.makeTransport(fetchOptions)
+      }
       const schedule = transportSchedule({
         maxRetries: config.llmMaxRetries,
         baseDelayMs: config.llmRetryBaseDelayMs
@@ -42,7 +45,7 @@ export class LlmClient extends Context.Service<LlmClient, {
       // much CPU as the rest of this wrapper (docs/performance.md).
       const complete = Effect.fnUntraced(function*(request: CompletionRequest) {
         const target = yield* resolveTarget(config, request)
-        const call = protocols[providers[request.model.provider].protocol]
+        const call = transports[providers[request.model.provider].protocol]
         const account = yield* CurrentCall
         let attempts = 0
         const limited = {
@@ -93,10 +96,10 @@ const failed = (error: LlmError): CallOutcome =>
   error._tag === "UpstreamError"
     ? {
       _tag: "Failed",
-      status: error.status,
+      reason: error.reason,
       retryAfterMs: error.retryAfterMs === undefined ? undefined : Math.min(error.retryAfterMs, retryAfterCapMs)
     }
-    : { _tag: "Failed", status: undefined, retryAfterMs: undefined }
+    : { _tag: "Failed", reason: undefined, retryAfterMs: undefined }
 
 /** A model or a proxy may echo a key: the answer (and so the cache) never holds a configured secret. */
 const scrubbedCompletion = (completion: Completion, secrets: ReadonlyArray<string>): Completion => {
@@ -109,9 +112,10 @@ const finalError = (error: UpstreamError, attempts: number, secrets: ReadonlyArr
   new UpstreamError({
     provider: error.provider,
     message: scrubSecrets(error.message, secrets),
-    retryable: error.retryable,
+    reason: error.reason,
     attempts,
     ...(error.status === undefined ? {} : { status: error.status }),
+    ...(error.parameter === undefined ? {} : { parameter: error.parameter }),
     ...(error.retryAfterMs === undefined ? {} : { retryAfterMs: error.retryAfterMs })
   })
 

@@ -6,7 +6,8 @@
  */
 import { Cause, Clock, type Duration, Effect } from "effect"
 import type { Usage } from "../domain/Batch.ts"
-import { UpstreamError } from "../domain/Errors.ts"
+import { type FailureReason, type RefusableParameter, UpstreamError } from "../domain/Errors.ts"
+import { reasonOfStatus } from "./adapter.ts"
 import { CurrentCall } from "./callAccount.ts"
 import type { CallResult, CompletionRequest } from "./types.ts"
 
@@ -19,7 +20,13 @@ export interface ScriptStep {
   readonly finishReason?: string | null
   readonly confidence?: number | null
   /** Fail with an `UpstreamError` instead of answering, as the real client does once its retries give up. */
-  readonly fail?: { readonly status?: number; readonly message?: string; readonly retryable?: boolean }
+  readonly fail?: {
+    readonly status?: number
+    readonly message?: string
+    /** Default: what the status says on its own (adapter.ts `reasonOfStatus`; 500 without one). */
+    readonly reason?: FailureReason
+    readonly parameter?: RefusableParameter
+  }
   /** Answer after this long: an `Effect.sleep`, so `TestClock.adjust` drives it. */
   readonly delay?: Duration.Input
   /** Never answer; the call ends only when it is interrupted. */
@@ -108,7 +115,8 @@ export class LlmScript {
         new UpstreamError({
           provider,
           message: step.fail.message ?? `${provider} answered HTTP ${step.fail.status ?? 500} (scripted)`,
-          retryable: step.fail.retryable ?? false,
+          reason: step.fail.reason ?? reasonOfStatus(step.fail.status ?? 500),
+          ...(step.fail.parameter === undefined ? {} : { parameter: step.fail.parameter }),
           attempts,
           ...(step.fail.status === undefined ? {} : { status: step.fail.status })
         })

@@ -95,7 +95,7 @@ export interface SdkFetchOptions {
 
 /**
  * A response body past `maxResponseBytes`: reading stopped and the socket was destroyed. The SDKs
- * wrap it (as the `cause` of their connection error); sdkErrors.ts makes it a non-retryable item error.
+ * wrap it (as the `cause` of their connection error); failures.ts makes it a non-retryable item error.
  */
 export class ResponseTooLargeError extends Error {
   override readonly name = "ResponseTooLargeError"

@@ -1,4 +1,4 @@
-/** How a call reaches its provider: the base URL it goes to, and the quirks of some models. */
+/** Where a call to a provider goes: the base URL, as the client and the cache key compute it. */
 import type { AppConfigShape } from "../config/AppConfig.ts"
 import { type ProviderName, providers } from "../domain/providers.ts"
 import type { CompletionRequest } from "./types.ts"
@@ -18,6 +18,3 @@ export const baseUrlFor = (config: AppConfigShape, request: CompletionRequest): 
   const url = providers[provider].protocol === "openai" ? openAiBaseUrl(provider, base) : base
   return url.replace(/\/+$/, "")
 }
-
-/** OpenAI's reasoning models take no temperature/top_p and want max_completion_tokens. */
-export const isReasoningModel = (name: string): boolean => /^(o1|o3|o4|gpt-5)/.test(name)

@@ -3,12 +3,19 @@
  * honouring the provider's Retry-After. It is the only retry loop (the SDKs' own are off).
  */
 import { Duration, Effect, Schedule } from "effect"
-import type { LlmError } from "../domain/Errors.ts"
+import type { FailureReason, LlmError } from "../domain/Errors.ts"
 
-/** Statuses worth another attempt (repo_docs/contract.md, *Retries*). 529 is Anthropic's "overloaded". */
-const transientStatuses = new Set([408, 409, 429, 500, 502, 503, 504, 529])
+/** Failures worth another attempt (repo_docs/contract.md, *Retries*): the same call may well succeed soon. */
+const transientReasons: ReadonlySet<FailureReason> = new Set([
+  "rate_limited",
+  "overloaded",
+  "server_error",
+  "timeout",
+  "connection"
+])
 
-export const isTransientStatus = (status: number): boolean => transientStatuses.has(status)
+export const isTransient = (error: LlmError): boolean =>
+  error._tag === "UpstreamError" && transientReasons.has(error.reason)
 
 /** Longest wait we accept from a Retry-After header; a provider asking for more gets this. */
 export const retryAfterCapMs = 30_000
@@ -25,8 +32,6 @@ export const retryAfterMs = (headers: Headers | undefined, now = Date.now()): nu
   const date = Date.parse(value)
   return Number.isFinite(date) ? Math.max(0, date - now) : undefined
 }
-
-const isRetryable = (error: LlmError): boolean => error._tag === "UpstreamError" && error.retryable
 
 /**
  * `attempt`, retried by `schedule` only once it has failed: a call that succeeds at once (most do)
@@ -53,7 +58,7 @@ export const transportSchedule = (options: { readonly maxRetries: number; readon
   Schedule.exponential(Duration.millis(options.baseDelayMs)).pipe(
     Schedule.jittered,
     Schedule.setInputType<LlmError>(),
-    Schedule.while(({ input, attempt }) => isRetryable(input) && attempt <= options.maxRetries),
+    Schedule.while(({ input, attempt }) => isTransient(input) && attempt <= options.maxRetries),
     Schedule.modifyDelay(({ input, duration }) => {
       const asked = input._tag === "UpstreamError" ? input.retryAfterMs : undefined
       const millis = asked === undefined ? Duration.toMillis(duration) : asked

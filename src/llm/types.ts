@@ -22,7 +22,7 @@ export interface CompletionRequest {
    * cache key; every other field is (see src/cache/key.ts).
    */
   readonly cache?: boolean | undefined
-  /** Ask for JSON natively where the provider can (see structuredOutput.ts); the answer is checked anyway. */
+  /** Ask for JSON natively where the provider can (each protocol's encode.ts); the answer is checked anyway. */
   readonly responseFormat?: ResponseFormat | undefined
   /**
    * `false`: do not ask for token log-probabilities (LLM_LOGPROBS=false, or the provider refused

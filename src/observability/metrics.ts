@@ -62,7 +62,8 @@ const httpRequests = counter("llm_batch_http_requests_total", "HTTP requests ans
 const questions = counter("llm_batch_questions_total", "Questions finished, by status (success or error)")
 const upstreamCalls = counter(
   "llm_batch_upstream_calls_total",
-  "Upstream attempts (retries included), by provider, model and status (the HTTP status, `network` or `interrupted`)"
+  "Upstream attempts (retries included), by provider, model, status (the HTTP status, `network` or " +
+    "`interrupted`) and reason (`ok`, `interrupted` or the failure's reason: `rate_limited`, `context_length`, …)"
 )
 const upstreamLatency = family((attributes) =>
   Metric.histogram("llm_batch_upstream_latency_seconds", {
@@ -96,20 +97,30 @@ export const recordQuestion = (status: "success" | "error"): void => {
   add(questions(status, () => ({ status })), 1)
 }
 
-/** `status` of a failed attempt: the HTTP status, or why there is none. */
-export const attemptStatus = (error: LlmError): string =>
-  error._tag === "UpstreamError" ? error.status === undefined ? "network" : String(error.status) : error._tag
+/** How an attempt ended, as its metric labels: the HTTP status (or why there is none) and the reason. */
+export interface AttemptLabels {
+  readonly status: string
+  readonly reason: string
+}
+
+export const answeredLabels: AttemptLabels = { status: "200", reason: "ok" }
+export const interruptedLabels: AttemptLabels = { status: "interrupted", reason: "interrupted" }
+
+export const failedLabels = (error: LlmError): AttemptLabels =>
+  error._tag === "UpstreamError"
+    ? { status: error.status === undefined ? "network" : String(error.status), reason: error.reason }
+    : { status: error._tag, reason: error._tag }
 
 export const recordAttempt = (
   model: ResolvedModel,
-  status: string,
+  { reason, status }: AttemptLabels,
   seconds: number,
   usage: Usage | null
 ): void => {
   if (!recording) return
   const label = modelLabel(model)
   const provider = model.provider
-  add(upstreamCalls(`${label} ${status}`, () => ({ provider, model: label, status })), 1)
+  add(upstreamCalls(`${label} ${status} ${reason}`, () => ({ provider, model: label, status, reason })), 1)
   add(upstreamLatency(label, () => ({ provider, model: label })), seconds)
   if (usage !== null) {
     add(tokens(`${label} input`, () => ({ model: label, type: "input" })), usage.prompt_tokens)

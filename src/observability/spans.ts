@@ -8,7 +8,7 @@ import { Effect, type Exit, type Fiber, References, Tracer } from "effect"
 import type { ResultItem, Usage } from "../domain/Batch.ts"
 import type { LlmError } from "../domain/Errors.ts"
 import type { ProviderName, ResolvedModel } from "../domain/providers.ts"
-import { attemptStatus, recordAttempt } from "./metrics.ts"
+import { answeredLabels, failedLabels, interruptedLabels, recordAttempt } from "./metrics.ts"
 
 /** A span would reach an exporter: tracing is on and a tracer other than effect's built-in one is installed. */
 const tracing = (fiber: Fiber.Fiber<unknown, unknown>): boolean =>
@@ -50,13 +50,13 @@ export const observeAttempt = <A extends AttemptAnswer, E extends LlmError, R>(
     const observed = Effect.onExit(attempt, (exit: Exit.Exit<A, E>) => {
       const seconds = (performance.now() - started) / 1000
       if (exit._tag === "Success") {
-        recordAttempt(request.model, "200", seconds, exit.value.usage)
+        recordAttempt(request.model, answeredLabels, seconds, exit.value.usage)
         return traced ? Effect.annotateCurrentSpan(answerAttributes(exit.value)) : Effect.void
       }
       const failure = exit.cause.reasons.find((reason) => reason._tag === "Fail")
-      const status = failure === undefined ? "interrupted" : attemptStatus(failure.error)
-      recordAttempt(request.model, status, seconds, null)
-      return traced ? Effect.annotateCurrentSpan("error.type", status) : Effect.void
+      const labels = failure === undefined ? interruptedLabels : failedLabels(failure.error)
+      recordAttempt(request.model, labels, seconds, null)
+      return traced ? Effect.annotateCurrentSpan("error.type", labels.status) : Effect.void
     })
     if (!traced) return observed
     return Effect.withSpan(observed, `chat ${request.model.name}`, {

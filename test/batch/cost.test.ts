@@ -50,7 +50,7 @@ describe("cost", () => {
   it.effect("a fallback's cost adds the calls of every model tried, each at its own price", () =>
     Effect.gen(function*() {
       const script = new LlmScript().script("q", { usage, text: "not json" }, {
-        fail: { status: 503, message: "openai answered HTTP 503", retryable: true }
+        fail: { status: 503, message: "openai answered HTTP 503", reason: "server_error" }
       }, { usage, text: "{}" })
       const response = yield* runScripted(script, [
         { index: 1, question: "q", validation_strategy: "json", fallbacks: ["anthropic/claude-haiku-4-5"] }
@@ -163,7 +163,7 @@ describe("max_cost_usd", () => {
     Effect.gen(function*() {
       const script = new LlmScript()
         .script("spender", { usage, text: "not json", delay: "1 second" }, { usage, text: "{}", delay: "10 seconds" })
-        .script("failing", { fail: { status: 503, retryable: true }, delay: "2 seconds" })
+        .script("failing", { fail: { status: 503, reason: "server_error" }, delay: "2 seconds" })
         .always("failing", { usage })
       const each = published("openai", "gpt-4o-mini", 1000, 200)
       yield* loadPriceTable // real time, which `until` does not wait for

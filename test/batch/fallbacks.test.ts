@@ -8,13 +8,13 @@ import { Effect } from "effect"
 import { LlmScript } from "../../src/llm/LlmScript.ts"
 import { runScripted } from "../support/engine.ts"
 
-const overloaded = { fail: { status: 503, message: "openai answered HTTP 503: overloaded", retryable: true }, attempts: 4 }
+const overloaded = { fail: { status: 503, message: "openai answered HTTP 503: overloaded", reason: "overloaded" as const }, attempts: 4 }
 const tooLong = {
   fail: {
     status: 400,
     message: "openai answered HTTP 400: This model's maximum context length is 128000 tokens. " +
       "However, your messages resulted in 130000 tokens.",
-    retryable: false
+    reason: "context_length" as const
   }
 }
 

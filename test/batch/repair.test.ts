@@ -103,7 +103,7 @@ describe("the repair loop in the engine", () => {
       const script = new LlmScript().script(
         "fire",
         { text: "Definitely." },
-        { fail: { status: 503, message: "openai answered HTTP 503: overloaded", retryable: true }, attempts: 4 }
+        { fail: { status: 503, message: "openai answered HTTP 503: overloaded", reason: "overloaded" as const }, attempts: 4 }
       )
       const response = yield* runScripted(script, [{ index: 1, question: "Is fire hot?", response_model: "yes_no" }])
       expect(script.calls).toHaveLength(2)

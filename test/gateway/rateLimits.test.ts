@@ -101,7 +101,7 @@ describe("rate limits (in memory)", () => {
     Effect.gen(function*() {
       const limits = yield* RateLimits
       const first = yield* limits.acquire(call("openai/gpt-4o", { promptTokens: 100, maxTokens: 500 }))
-      yield* first.settle({ _tag: "Failed", status: 500, retryAfterMs: undefined })
+      yield* first.settle({ _tag: "Failed", reason: "server_error", retryAfterMs: undefined })
       // 900 left: exactly room for 900, not 901.
       yield* limits.acquire(call("openai/gpt-4o", { promptTokens: 400, maxTokens: 500 }))
       const over = yield* Effect.forkChild(limits.acquire(call("openai/gpt-4o", { promptTokens: 0, maxTokens: 1 })))
@@ -135,7 +135,7 @@ describe("rate limits (in memory)", () => {
     Effect.gen(function*() {
       const limits = yield* RateLimits
       const refused = yield* limits.acquire(call("openai/gpt-4o"))
-      yield* refused.settle({ _tag: "Failed", status: 429, retryAfterMs: 5_000 })
+      yield* refused.settle({ _tag: "Failed", reason: "rate_limited", retryAfterMs: 5_000 })
       const paused = yield* Effect.forkChild(limits.acquire(call("openai/gpt-4o")))
       const other = yield* Effect.forkChild(limits.acquire(call("openai/gpt-4o-mini")))
       yield* allDone([other])
@@ -149,7 +149,7 @@ describe("rate limits (in memory)", () => {
     Effect.gen(function*() {
       const limits = yield* RateLimits
       const refused = yield* limits.acquire(call("openai/gpt-4o"))
-      yield* refused.settle({ _tag: "Failed", status: 429, retryAfterMs: 5_000 })
+      yield* refused.settle({ _tag: "Failed", reason: "rate_limited", retryAfterMs: 5_000 })
       yield* allDone(yield* Effect.forEach(Array.from({ length: 100 }), () => Effect.forkChild(limits.acquire(call("openai/gpt-4o")))))
     }).pipe(Effect.provide(limitsOf([]))))
 })

@@ -20,7 +20,7 @@ describe("Retry-After parsing", () => {
 
 describe("retryAfterFailure", () => {
   const busy = (retryAfterMs?: number) =>
-    new UpstreamError({ provider: "openai", message: "busy", retryable: true, status: 429, attempts: 1, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
+    new UpstreamError({ provider: "openai", message: "busy", reason: "rate_limited", status: 429, attempts: 1, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) })
 
   /** Runs a scripted attempt under the test clock: when each attempt started, and how it ended. */
   const run = (

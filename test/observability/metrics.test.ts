@@ -58,8 +58,8 @@ describe("GET /metrics", () => {
       const seen = upstream.requests.filter((request) => request.body["model"] === "metrics-counted")
       expect(seen).toHaveLength(4)
       const labels = { provider: "openai", model }
-      expect(value(after, "llm_batch_upstream_calls_total", { ...labels, status: "500" })).toBe(1)
-      expect(value(after, "llm_batch_upstream_calls_total", { ...labels, status: "200" })).toBe(3)
+      expect(value(after, "llm_batch_upstream_calls_total", { ...labels, status: "500", reason: "server_error" })).toBe(1)
+      expect(value(after, "llm_batch_upstream_calls_total", { ...labels, status: "200", reason: "ok" })).toBe(3)
       expect(histogramCount(after, text, "llm_batch_upstream_latency_seconds", `provider="openai",model="${model}"`))
         .toBe(seen.length)
       // The fake's OpenAI usage is 10 prompt + 5 completion tokens per answer.
@@ -89,7 +89,7 @@ describe("GET /metrics", () => {
       expect(upstream.callsFor("cached twice")).toHaveLength(1)
       expect(delta("llm_batch_cache_lookups_total", { result: "hit" })).toBe(1)
       expect(delta("llm_batch_cost_usd_total", { model: "openai/gpt-4o-mini" })).toBeGreaterThan(0)
-      expect(value(after, "llm_batch_upstream_calls_total", { model: "openai/metrics-refused", status: "400" })).toBe(1)
+      expect(value(after, "llm_batch_upstream_calls_total", { model: "openai/metrics-refused", status: "400", reason: "bad_request" })).toBe(1)
       expect(delta("llm_batch_questions_total", { status: "error" })).toBe(1)
     }).pipe(Effect.provide(TestServer.layer())))
 

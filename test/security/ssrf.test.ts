@@ -137,7 +137,7 @@ describe("the connect-time guard", () => {
         const upstream = yield* FakeUpstream
         const error = yield* completeAt(`http://localhost:${portOf(upstream.url)}/v1`, model)
         expect(error).toBeInstanceOf(UpstreamError)
-        expect(error).toMatchObject({ retryable: false, attempts: 1 })
+        expect(error).toMatchObject({ reason: "blocked_address", attempts: 1 })
         expect(error.message).toContain("ALLOWED_API_BASES")
         expect(upstream.requests).toHaveLength(0)
       }).pipe(Effect.provide(clientLayer)))

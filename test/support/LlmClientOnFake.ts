@@ -6,11 +6,15 @@ import { LlmClient } from "../../src/llm/LlmClient.ts"
 import { FakeUpstream } from "./FakeUpstream.ts"
 import { fakeEnvironment } from "./TestServer.ts"
 
-export const llmClientOnFake = Layer.unwrap(Effect.gen(function*() {
-  const upstream = yield* FakeUpstream
-  return LlmClient.layer.pipe(
-    Layer.provide(RateLimits.layer),
-    Layer.provide(AppConfig.layer),
-    Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: fakeEnvironment(upstream.url) })))
-  )
-})).pipe(Layer.provideMerge(FakeUpstream.layer))
+/** `env` is added to the fake environment. */
+export const llmClientOnFakeWith = (env: Record<string, string>) =>
+  Layer.unwrap(Effect.gen(function*() {
+    const upstream = yield* FakeUpstream
+    return LlmClient.layer.pipe(
+      Layer.provide(RateLimits.layer),
+      Layer.provide(AppConfig.layer),
+      Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: { ...fakeEnvironment(upstream.url), ...env } })))
+    )
+  })).pipe(Layer.provideMerge(FakeUpstream.layer))
+
+export const llmClientOnFake = llmClientOnFakeWith({})

@@ -4,8 +4,9 @@ import { askOne } from "../support/ask.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { TestServer } from "../support/TestServer.ts"
 
-const refusal = (message: string) =>
-  JSON.stringify({ error: { message, type: "invalid_request_error", param: "response_format", code: null } })
+/** OpenAI's error body: `param` names the request field at fault. */
+const refusal = (message: string, param = "response_format") =>
+  JSON.stringify({ error: { message, type: "invalid_request_error", param, code: null } })
 
 describe("native structured output", () => {
   it.live("asks OpenAI for a strict json_schema response_format for a registered model", () =>
@@ -85,7 +86,7 @@ describe("native structured output", () => {
   it.live("any other 400 is the item's error, not a reason to drop the format", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
-      upstream.always("", { status: 400, raw: refusal("max_tokens is too large") })
+      upstream.always("", { status: 400, raw: refusal("max_tokens is too large", "max_tokens") })
       const item = yield* askOne({ question: "q", response_model: "yes_no" })
       expect(item).toMatchObject({ status: "error", attempts: 1, retry_count: 0 })
       expect(item.error_message).toContain("max_tokens is too large")

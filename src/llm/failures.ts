@@ -1,16 +1,22 @@
-/** Turns whatever an SDK call threw into an `UpstreamError` that says provider, status and why. */
+/**
+ * Turns whatever an SDK call threw into an `UpstreamError`: its reason classified by the protocol
+ * from the raw status and body, and, separately, a message for the caller that carries the
+ * upstream's own words only when the base is trusted.
+ */
 import { Predicate } from "effect"
 import { UpstreamError } from "../domain/Errors.ts"
+import type { ProviderAdapter } from "./adapter.ts"
 import { InternalAddressError } from "./addressGuard.ts"
 import { ResponseTooLargeError } from "./fetch.ts"
-import { isTransientStatus, retryAfterMs } from "./retry.ts"
+import { retryAfterMs } from "./retry.ts"
 import type { Target } from "./types.ts"
 
-/** The shape both SDKs' `APIError` share. */
+/** The shape both SDKs' `APIError` share: `error` is the parsed body (or its text). */
 interface SdkApiError {
   readonly status: number | undefined
   readonly headers: Headers | undefined
   readonly message: string
+  readonly error?: unknown
 }
 
 export interface SdkErrorClasses {
@@ -32,7 +38,7 @@ const withDetail = (headline: string, detail: string, trusted: boolean) =>
     ? `${headline}: ${shorten(detail)}`
     : `${headline} (details from a base URL outside ALLOWED_API_BASES are not shown)`
 
-/** A 2xx answer whose body is not the completion we asked for (see responses.ts). */
+/** A 2xx answer whose body is not the completion we asked for (see decodeAnswer.ts). */
 export const notACompletion = (provider: string, status: number, detail: string, trusted: boolean): UpstreamError =>
   new UpstreamError({
     provider,
@@ -42,7 +48,7 @@ export const notACompletion = (provider: string, status: number, detail: string,
       detail,
       trusted
     ),
-    retryable: false,
+    reason: "invalid_response",
     attempts: 1
   })
 
@@ -61,6 +67,7 @@ const thrownByFetch = <E>(cause: unknown, type: abstract new(...args: never) => 
 export const toUpstreamError = (
   provider: string,
   sdk: SdkErrorClasses,
+  classify: ProviderAdapter["classify"],
   target: Pick<Target, "timeoutMs" | "trusted" | "baseUrl" | "baseSetting">
 ) =>
 (cause: unknown): UpstreamError => {
@@ -71,7 +78,7 @@ export const toUpstreamError = (
     return new UpstreamError({
       provider,
       message: `${provider} was not called: ${refused.message}`,
-      retryable: false,
+      reason: "blocked_address",
       attempts: 1
     })
   }
@@ -83,7 +90,7 @@ export const toUpstreamError = (
       status: oversized.status,
       message: `${provider}'s answer is larger than ${oversized.limit} bytes (MAX_UPSTREAM_RESPONSE_BYTES): ` +
         "reading stopped and the connection was dropped; ask for a shorter answer or raise the limit",
-      retryable: false,
+      reason: "response_too_large",
       attempts: 1
     })
   }
@@ -91,7 +98,7 @@ export const toUpstreamError = (
     return new UpstreamError({
       provider,
       message: `${provider} did not answer within ${timeoutMs} ms (LLM_TIMEOUT_MS)`,
-      retryable: true,
+      reason: "timeout",
       attempts: 1
     })
   }
@@ -104,17 +111,19 @@ export const toUpstreamError = (
         cause.message,
         trusted
       ),
-      retryable: true,
+      reason: "connection",
       attempts: 1
     })
   }
   if (cause instanceof sdk.APIError && cause.status !== undefined) {
     const retryAfter = retryAfterMs(cause.headers)
+    const { parameter, reason } = classify(cause.status, cause.error)
     return new UpstreamError({
       provider,
       status: cause.status,
       message: withDetail(`${provider} answered HTTP ${cause.status}`, cause.message, trusted),
-      retryable: isTransientStatus(cause.status),
+      reason,
+      ...(parameter === undefined ? {} : { parameter }),
       ...(retryAfter === undefined ? {} : { retryAfterMs: retryAfter }),
       attempts: 1
     })
@@ -130,7 +139,7 @@ export const toUpstreamError = (
       detail,
       trusted
     ),
-    retryable: false,
+    reason: "invalid_response",
     attempts: 1
   })
 }
