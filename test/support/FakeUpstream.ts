@@ -1,10 +1,20 @@
 /**
  * A fake LLM provider on loopback that speaks the OpenAI chat-completions and Anthropic messages
- * wire formats. Tests script its answers and faults per prompt and read back what it received.
+ * wire formats, and both providers' batch APIs (`state.batches`, fakeBatches.ts). Tests script its
+ * answers and faults per prompt, for both lanes at once, and read back what it received.
  */
 import { Context, Effect, Layer } from "effect"
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http"
 import type { AddressInfo } from "node:net"
+import {
+  anthropicAnswer,
+  errorBody,
+  logprobsRefusal,
+  openAiAnswer,
+  promptOf,
+  type Protocol
+} from "./fakeAnswers.ts"
+import { FakeBatches } from "./fakeBatches.ts"
 
 export interface Step {
   /** HTTP status to answer with (default 200). Non-2xx answers carry an error body. */
@@ -35,11 +45,18 @@ export interface Step {
   readonly bodyBytes?: number
   /** Answer 200 with a completion whose text never ends (chunked, no Content-Length), until the client hangs up. */
   readonly endless?: boolean
+  /** In a provider batch: the line is never run and ends expired (OpenAI `batch_expired`, Anthropic `expired`). */
+  readonly batchExpired?: boolean
+  /** In a provider batch: this string is the line's whole result line, verbatim (a malformed result). */
+  readonly batchRawLine?: string
 }
 
 export interface ReceivedRequest {
-  readonly protocol: "openai" | "anthropic"
+  readonly protocol: Protocol
+  /** The HTTP path, or for a provider batch's line the line's endpoint (`/v1/chat/completions`, `/v1/messages`). */
   readonly path: string
+  /** Set on a line run inside a provider batch (see `FakeBatches`): that batch's id. */
+  readonly batchId?: string
   readonly headers: Readonly<Record<string, string | Array<string> | undefined>>
   readonly body: Record<string, unknown>
   /** The last user message's text. */
@@ -57,13 +74,6 @@ interface Rule {
   readonly repeatLast: boolean
 }
 
-const messageText = (content: unknown): string =>
-  typeof content === "string"
-    ? content
-    : Array.isArray(content)
-    ? content.map((part) => (typeof part?.text === "string" ? part.text : "")).join("")
-    : ""
-
 export class FakeUpstreamState {
   readonly requests: Array<ReceivedRequest> = []
   private readonly rules: Array<Rule> = []
@@ -72,6 +82,8 @@ export class FakeUpstreamState {
   /** Requests whose client hung up before the answer was sent (cancellation reached us). */
   aborted = 0
   url = ""
+  /** The providers' batch APIs on the same base URL, answering lines with the same scripts. */
+  readonly batches: FakeBatches = new FakeBatches(this)
 
   /** The next requests whose prompt contains `match` get these steps, in order. */
   script(match: string, ...steps: ReadonlyArray<Step>): void {
@@ -87,6 +99,24 @@ export class FakeUpstreamState {
     return this.requests.filter((r) => r.prompt.includes(match))
   }
 
+  /** Records a request (a batch's line when `batchId` is set) and takes the step its prompt is scripted with. */
+  takeStep(
+    protocol: Protocol,
+    path: string,
+    headers: ReceivedRequest["headers"],
+    body: Record<string, unknown>,
+    batchId?: string
+  ): { readonly step: Step; readonly prompt: string } {
+    const { prompt, allText } = promptOf(body)
+    const receivedAt = Date.now()
+    this.requests.push(
+      batchId === undefined
+        ? { protocol, path, headers, body, prompt, allText, receivedAt }
+        : { protocol, path, batchId, headers, body, prompt, allText, receivedAt }
+    )
+    return { step: this.nextStep(prompt), prompt }
+  }
+
   private nextStep(prompt: string): Step {
     const rule = this.rules.find((r) => r.steps.length > 0 && prompt.includes(r.match))
     if (rule === undefined) return {}
@@ -97,6 +127,7 @@ export class FakeUpstreamState {
     const chunks: Array<Buffer> = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
     const path = req.url ?? "/"
+    if (await this.batches.handle(req, res, Buffer.concat(chunks))) return
     const protocol = path.endsWith("/messages") ? "anthropic" : "openai"
     let body: Record<string, unknown>
     try {
@@ -105,14 +136,7 @@ export class FakeUpstreamState {
       res.writeHead(400).end("fake upstream: body is not JSON")
       return
     }
-    const messages = Array.isArray(body.messages) ? body.messages : []
-    const userMessages = messages.filter((m: { role?: string }) => m.role === "user")
-    const prompt = messageText(userMessages.at(-1)?.content)
-    const system = typeof body.system === "string" ? body.system : ""
-    const allText = [system, ...messages.map((m: { content?: unknown }) => messageText(m.content))].join("\n")
-    this.requests.push({ protocol, path, headers: req.headers, body, prompt, allText, receivedAt: Date.now() })
-
-    const step = this.nextStep(prompt)
+    const { step, prompt } = this.takeStep(protocol, path, req.headers, body)
     res.once("close", () => {
       if (!res.writableEnded) this.aborted += 1
     })
@@ -177,7 +201,7 @@ const drained = (res: ServerResponse) =>
 const sendPadded = async (
   res: ServerResponse,
   headers: Readonly<Record<string, string>>,
-  protocol: "openai" | "anthropic",
+  protocol: Protocol,
   size: number
 ) => {
   const [head, tail] = paddedEnds[protocol]
@@ -195,48 +219,6 @@ const sendPadded = async (
   }
   if (!closed) res.end(tail)
 }
-
-const errorBody = (protocol: "openai" | "anthropic", status: number) =>
-  protocol === "anthropic"
-    ? { type: "error", error: { type: "api_error", message: `fake error ${status}` } }
-    : { error: { message: `fake error ${status}`, type: "server_error", code: null } }
-
-/** An OpenAI-style 400 body naming the parameter, as servers without log-probabilities send. */
-const logprobsRefusal = {
-  error: { message: "logprobs is not supported by this model", type: "invalid_request_error", param: "logprobs", code: null }
-}
-
-const openAiAnswer = (
-  model: string,
-  text: string,
-  logprobs: ReadonlyArray<number> | undefined,
-  finishReason: string
-) => ({
-  id: "chatcmpl-fake",
-  object: "chat.completion",
-  created: 0,
-  model,
-  choices: [{
-    index: 0,
-    message: { role: "assistant", content: text },
-    finish_reason: finishReason,
-    logprobs: logprobs
-      ? { content: logprobs.map((logprob, i) => ({ token: `t${i}`, logprob, bytes: null, top_logprobs: [] })) }
-      : null
-  }],
-  usage: { prompt_tokens: 10, completion_tokens: 5, total_tokens: 15 }
-})
-
-const anthropicAnswer = (model: string, text: string, stopReason: string) => ({
-  id: "msg_fake",
-  type: "message",
-  role: "assistant",
-  model,
-  content: [{ type: "text", text }],
-  stop_reason: stopReason,
-  stop_sequence: null,
-  usage: { input_tokens: 12, output_tokens: 6 }
-})
 
 /** Starts a fake on a free loopback port for the current scope (for a second upstream in a test). */
 export const startFakeUpstream = Effect.acquireRelease(
