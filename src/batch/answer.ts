@@ -80,8 +80,8 @@ export const answerQuestion = Effect.fnUntraced(function*(
         const usage = call.completion.usage
         const cached = call.cached === true
         // A failed call is not billed; an answer whose usage is not reported has an unknown cost.
-        const cost = cached || usage === null ? null : prices.callCost(request.model, usage)
-        tally.recordAnswer({ attempts: call.attempts, usage, cached, cost }, budget)
+        const cost = cached || usage === null ? null : prices.callCost(request.model, usage, call.lane ?? "sync")
+        tally.recordAnswer({ attempts: call.attempts, usage, cached, cost, lane: call.lane }, budget)
         if (!cached) recordCost(request.model, cost)
         return call.completion
       })

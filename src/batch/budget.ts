@@ -43,6 +43,8 @@ export interface AnsweredCall {
   readonly usage: Usage | null
   readonly cached: boolean
   readonly cost: number | null
+  /** `batch`: answered as a line of a provider batch. */
+  readonly lane?: "batch" | undefined
 }
 
 /** What a question has spent so far, over every call of every model it tried. */
@@ -52,6 +54,7 @@ export class Tally {
   #costUsd: number | null = 0
   #repairs = 0
   #cached = true
+  #lane: "sync" | "batch" = "sync"
 
   /** Upstream calls made, repairs, refused parameters and transport retries included. */
   get attempts(): number {
@@ -64,6 +67,10 @@ export class Tally {
   /** USD over every call, each at its model's price; null once one call's price or usage is unknown. */
   get costUsd(): number | null {
     return this.#costUsd
+  }
+  /** `batch` once one of its answers came as a line of a provider batch. */
+  get lane(): "sync" | "batch" {
+    return this.#lane
   }
   /** Repair prompts sent. */
   get repairs(): number {
@@ -92,6 +99,7 @@ export class Tally {
     this.#attempts += call.attempts
     this.#usage = addUsage(this.#usage, call.usage)
     this.#cached &&= call.cached
+    if (call.lane === "batch") this.#lane = "batch"
     if (call.cached) return
     this.#costUsd = addCost(this.#costUsd, call.cost)
     budget?.charge(call.cost)

@@ -44,6 +44,11 @@ export interface RunOptions {
   readonly maxCostUsd?: number | undefined
   /** USD spent against `maxCostUsd` before this run (a job's earlier chunks, its work before a restart). */
   readonly spentUsd?: number | undefined
+  /**
+   * Calls may wait hours on provider batches (a job on the batch lane): questions are not gated by
+   * the budget here — the lane checks each provider batch's worst case before it is sent.
+   */
+  readonly providerBatches?: boolean | undefined
 }
 
 /** Plans a batch and runs it: for surfaces that have no use for the plan before the run. */
@@ -84,7 +89,7 @@ export const runPlan = Effect.fnUntraced(function*(
   // With a budget, a question is checked against it when it may be sent at once: no more questions
   // start than the batch may have calls in flight, so the rest wait here rather than in LlmClient's
   // queue, where they would all have passed the check already.
-  const gate = budget === undefined
+  const gate = budget === undefined || options.providerBatches === true
     ? undefined
     : yield* Semaphore.make(options.alone === true ? config.llmConcurrency : config.batchConcurrency)
 
@@ -109,7 +114,7 @@ export const runPlan = Effect.fnUntraced(function*(
       if (failed !== undefined) {
         return yield* report(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0))
       }
-      const account: CallAccount = { batch, attempts: 0 }
+      const account: CallAccount = { batch, attempts: 0, index: planned.item.index }
       const tally = new Tally()
       accounts[position] = account
       tallies[position] = tally

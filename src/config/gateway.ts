@@ -14,6 +14,9 @@ import { modelId, resolveModel } from "../domain/providers.ts"
 export interface ModelPrice {
   readonly input_per_mtok: number
   readonly output_per_mtok: number
+  /** On the provider batch lane; left out: half the price above (both providers' batch discount). */
+  readonly batch_input_per_mtok?: number | undefined
+  readonly batch_output_per_mtok?: number | undefined
 }
 
 /**
@@ -26,7 +29,12 @@ const Price = Schema.Finite.check(Schema.isGreaterThanOrEqualTo(0))
 const FallbacksJson = Schema.Record(Schema.String, Schema.Array(Schema.NonEmptyString))
 const PricesJson = Schema.Record(
   Schema.String,
-  Schema.Struct({ input_per_mtok: Price, output_per_mtok: Price })
+  Schema.Struct({
+    input_per_mtok: Price,
+    output_per_mtok: Price,
+    batch_input_per_mtok: Schema.optionalKey(Price),
+    batch_output_per_mtok: Schema.optionalKey(Price)
+  })
 )
 
 const fail = (message: string) => Config.fail(new ConfigProvider.SourceError({ message }))
@@ -86,8 +94,8 @@ export const modelPricesSetting: Config.Config<ReadonlyMap<string, ModelPrice>> 
   for (const [model, price] of Object.entries(given ?? {})) {
     const id = idOf(model)
     if (id instanceof UnknownProviderError) return fail(`MODEL_PRICES: key "${model}": ${id.message}`)
-    for (const field of ["input_per_mtok", "output_per_mtok"] as const) {
-      if (price[field] > maxPricePerMtok) {
+    for (const field of ["input_per_mtok", "output_per_mtok", "batch_input_per_mtok", "batch_output_per_mtok"] as const) {
+      if ((price[field] ?? 0) > maxPricePerMtok) {
         return fail(
           `MODEL_PRICES: "${model}" has ${field} ${price[field]}, above the maximum of ${maxPricePerMtok} USD per million tokens`
         )

@@ -15,6 +15,8 @@ export interface Capabilities {
   readonly logprobs: boolean
   /** `temperature` and `top_p` (Anthropic's current Messages API has neither). */
   readonly sampling: boolean
+  /** A provider batch API in the protocol's shape (OpenAI's Batch API, Anthropic's Message Batches): the batch lane. */
+  readonly batch: boolean
 }
 
 export interface ProviderSpec {
@@ -28,7 +30,7 @@ export interface ProviderSpec {
 }
 
 /** Most OpenAI-compatible servers take `response_format` (a refusal is retried without it) but not logprobs. */
-const openAiCompatibleCapabilities: Capabilities = { structuredOutput: true, logprobs: false, sampling: true }
+const openAiCompatibleCapabilities: Capabilities = { structuredOutput: true, logprobs: false, sampling: true, batch: false }
 
 const openAiCompatible = (
   defaultBaseUrl: string,
@@ -40,14 +42,15 @@ const openAiCompatible = (
 export const providers = {
   openai: openAiCompatible("https://api.openai.com/v1", ["OPENAI_API_KEY"], ["OPENAI_BASE_URL"], {
     ...openAiCompatibleCapabilities,
-    logprobs: true
+    logprobs: true,
+    batch: true
   }),
   anthropic: {
     protocol: "anthropic",
     defaultBaseUrl: "https://api.anthropic.com",
     keyVariables: ["ANTHROPIC_API_KEY"],
     baseUrlVariables: ["ANTHROPIC_BASE_URL"],
-    capabilities: { structuredOutput: true, logprobs: false, sampling: false }
+    capabilities: { structuredOutput: true, logprobs: false, sampling: false, batch: true }
   },
   gemini: openAiCompatible(
     "https://generativelanguage.googleapis.com/v1beta/openai",

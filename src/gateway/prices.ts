@@ -28,6 +28,9 @@ const tableProviders: Readonly<Record<ProviderName, string | undefined>> = {
 
 const perMillion = 1_000_000
 
+/** OpenAI's Batch API and Anthropic's Message Batches both bill half the sync price. */
+const batchDiscount = 0.5
+
 type Table = typeof CalcPrice
 type TableProvider = NonNullable<NonNullable<Parameters<Table>[2]>["provider"]>
 
@@ -96,14 +99,17 @@ const tableCost = (calcPrice: Table, model: ResolvedModel, usage: Usage): number
 }
 
 export interface Prices {
-  /** The cost of one upstream call that used `usage` tokens of `model`, or null when its price is unknown. */
-  readonly callCost: (model: ResolvedModel, usage: Usage) => number | null
+  /**
+   * The cost of one upstream call that used `usage` tokens of `model`, or null when its price is
+   * unknown; on the provider batch lane, MODEL_PRICES' batch prices or half the price.
+   */
+  readonly callCost: (model: ResolvedModel, usage: Usage, lane?: "sync" | "batch") => number | null
   /** Whether `model` has a price (MODEL_PRICES or the table). */
   readonly hasPrice: (model: ResolvedModel) => boolean
 }
 
 const makePrices = (calcPrice: Table, own: ReadonlyMap<string, ModelPrice>): Prices => {
-  const callCost = (model: ResolvedModel, usage: Usage) => {
+  const syncCost = (model: ResolvedModel, usage: Usage) => {
     const price = own.get(modelId(model))
     return finiteOrNull(
       price === undefined
@@ -111,6 +117,18 @@ const makePrices = (calcPrice: Table, own: ReadonlyMap<string, ModelPrice>): Pri
         : (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / perMillion
     )
   }
+  const batchCost = (model: ResolvedModel, usage: Usage) => {
+    const price = own.get(modelId(model))
+    if (price?.batch_input_per_mtok === undefined || price.batch_output_per_mtok === undefined) {
+      const full = syncCost(model, usage)
+      return full === null ? null : full * batchDiscount
+    }
+    return finiteOrNull(
+      (usage.prompt_tokens * price.batch_input_per_mtok + usage.completion_tokens * price.batch_output_per_mtok) / perMillion
+    )
+  }
+  const callCost = (model: ResolvedModel, usage: Usage, lane: "sync" | "batch" = "sync") =>
+    lane === "batch" ? batchCost(model, usage) : syncCost(model, usage)
   return {
     callCost,
     hasPrice: (model) => callCost(model, { prompt_tokens: 0, completion_tokens: 0 }) !== null

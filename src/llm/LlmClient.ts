@@ -13,7 +13,8 @@ import { observeAttempt } from "../observability/spans.ts"
 import type { Transport } from "./adapter.ts"
 import { adapters } from "./adapters.ts"
 import { internalHost } from "./addressGuard.ts"
-import { CurrentCall } from "./callAccount.ts"
+import { type CallAccount, CurrentCall } from "./callAccount.ts"
+import { LaneRoute, type LaneRouteShape } from "./laneRoute.ts"
 import type { LlmScript } from "./LlmScript.ts"
 import { baseUrlFor } from "./providers.ts"
 import { retryAfterCapMs, retryAfterFailure, transportSchedule } from "./retry.ts"
@@ -47,6 +48,10 @@ export class LlmClient extends Context.Service<LlmClient, {
         const target = yield* resolveTarget(config, request)
         const call = transports[providers[request.model.provider].protocol]
         const account = yield* CurrentCall
+        const route = yield* LaneRoute
+        if (route !== undefined && account.index !== undefined && route.takes(request, target)) {
+          return yield* laneCall(route, request, target, account, account.index)
+        }
         let attempts = 0
         const limited = {
           model: modelId(request.model),
@@ -73,6 +78,29 @@ export class LlmClient extends Context.Service<LlmClient, {
           Effect.mapError((error) => error._tag === "UpstreamError" ? finalError(error, attempts, secrets) : error)
         )
       })
+
+      /**
+       * A call as lines of provider batches: no slot or rate-limit turn (a separate quota), the
+       * same retries — a line that failed transiently goes in the next batch.
+       */
+      const laneCall = (
+        route: LaneRouteShape,
+        request: CompletionRequest,
+        target: Target,
+        account: CallAccount,
+        index: number
+      ) => {
+        let attempts = 0
+        const attempt = Effect.suspend(() => {
+          attempts += 1
+          account.attempts += 1
+          return route.complete(request, target, { index, attempt: account.attempts })
+        })
+        return retryAfterFailure(attempt, schedule).pipe(
+          Effect.map((completion): CallResult => ({ completion: scrubbedCompletion(completion, secrets), attempts, lane: "batch" })),
+          Effect.mapError((error) => finalError(error, attempts, secrets))
+        )
+      }
 
       return LlmClient.of({ complete })
     })
@@ -129,7 +157,7 @@ const originOf = (url: string): string | undefined => URL.canParse(url) ? new UR
  * aim the service at its own network, the provider's configured host included (another path there
  * is another endpoint).
  */
-const resolveTarget = (config: AppConfigShape, request: CompletionRequest) => {
+export const resolveTarget = (config: AppConfigShape, request: CompletionRequest) => {
   const { provider } = request.model
   const settings = config.providers[provider]
   const baseUrl = baseUrlFor(config, request)

@@ -11,6 +11,8 @@ export interface CallAccount {
   readonly batch: SlotClaim
   /** Upstream attempts started so far, transport retries included. */
   attempts: number
+  /** The question's index, in a run that has one (the batch lane names its lines by it). */
+  readonly index?: number | undefined
 }
 
 /** Calls made outside a batch share one claim. */

@@ -54,6 +54,8 @@ export interface CallResult {
   readonly attempts: number
   /** Answered by the cache (stored, or shared with an identical call in flight). */
   readonly cached?: boolean | undefined
+  /** Answered as a line of a provider batch (billed at the batch rate). */
+  readonly lane?: "batch" | undefined
 }
 
 /** Where one call goes: resolved once per call from config and the request. */
