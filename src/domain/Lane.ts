@@ -54,7 +54,7 @@ export const ProviderBatch = Schema.Struct({
   }),
   wave: Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)).annotate({
     description: "The dependency wave it belongs to: 1 holds questions that depend on none, 2 those that depend " +
-      "on wave 1's answers (and retries of wave 1's errored lines), …"
+      "on wave 1's answers, …"
   }),
   status: ProviderBatchStatus,
   requests: Count.annotate({ description: "Lines (questions) in the batch" }),
