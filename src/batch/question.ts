@@ -115,7 +115,7 @@ const describe = (error: LlmError, attempts: number): string =>
   error._tag === "UpstreamError" && attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message
 
 /**
- * A question's answer from `model`. What its calls spent (attempts, latency, usage, cost, the models
+ * A question's answer from `model`, on the sync lane. What its calls spent (attempts, latency, usage, cost, the models
  * tried) is not known here: `runQuestion` fills it in from the question's tally.
  */
 export const successResult = (index: number, model: string, answer: Answer): ResultItem => ({
@@ -132,7 +132,8 @@ export const successResult = (index: number, model: string, answer: Answer): Res
   usage: null,
   models_tried: [model],
   cost_usd: 0,
-  finish_reason: answer.finishReason
+  finish_reason: answer.finishReason,
+  lane: "sync"
 })
 
 /** A question's error result that no upstream call produced (skipped, cancelled, cut short). */
@@ -157,5 +158,6 @@ export const errorResult = (
   models_tried: [model],
   // No call, no cost; a call cut short may be billed all the same.
   cost_usd: attempts === 0 ? 0 : null,
-  finish_reason: null
+  finish_reason: null,
+  lane: "sync"
 })

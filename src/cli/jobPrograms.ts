@@ -3,9 +3,10 @@
  * command line itself is in jobs.ts). stdout carries only JSON: a Job, a job list, or results as
  * NDJSON; progress and notices go to stderr.
  */
-import { Effect, Stdio, Stream } from "effect"
+import { Effect, Option, Stdio, Stream } from "effect"
 import type { ResultItem } from "../domain/Batch.ts"
 import type { Job } from "../domain/Job.ts"
+import type { Lane } from "../domain/Lane.ts"
 import { ItemsFailedError, MissingResultsError } from "./errors.ts"
 import { describeForInput, parseJobInput, readInputText, writeTo } from "./input.ts"
 import { makeProgress } from "./progress.ts"
@@ -76,11 +77,14 @@ const waitFor = Effect.fnUntraced(function*(client: Client, url: string, job: Jo
 export const submit = Effect.fnUntraced(function*(options: {
   readonly file: string
   readonly wait: boolean
+  /** `--lane`: wins over the file's own `lane`. */
+  readonly lane: Option.Option<Lane>
   readonly service: ServiceOptions
 }) {
   const input = yield* parseJobInput(options.file === "-" ? "stdin" : options.file, yield* readInputText(options.file))
   const client = yield* makeClient(options.service)
-  const job = yield* client.submit({ payload: input.request }).pipe(
+  const payload = { ...input.request, lane: Option.getOrElse(options.lane, () => input.request.lane) }
+  const job = yield* client.submit({ payload }).pipe(
     Effect.mapError(explain(options.service.url, (message) => describeForInput(input, message)))
   )
   if (options.wait) return yield* waitFor(client, options.service.url, job)

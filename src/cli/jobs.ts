@@ -5,6 +5,7 @@
  */
 import { Config, Effect } from "effect"
 import { Argument, Command, Flag } from "effect/cli"
+import { Lane } from "../domain/Lane.ts"
 import { interruptOnSignal } from "../launch.ts"
 
 const defaultUrl = "http://127.0.0.1:8000"
@@ -40,19 +41,27 @@ export const submit = Command.make(
     file: Argument.String("file").pipe(
       Argument.withMetavar("FILE|-"),
       Argument.withDescription(
-        "a JobRequest JSON file ({\"questions\": [...], \"metadata\"?: {...}}), or JSONL with one QuestionItem " +
-          "per line; - reads stdin"
+        "a JobRequest JSON file ({\"questions\": [...], \"metadata\"?: {...}, \"lane\"?: ...}), or JSONL with one " +
+          "QuestionItem per line; - reads stdin"
       )
     ),
     wait: Flag.Boolean("wait").pipe(
       Flag.withDefault(false),
       Flag.withDescription("follow the job: a progress bar on stderr, each result on stdout (NDJSON) as it finishes")
     ),
+    lane: Flag.Literals("lane", Lane.literals).pipe(
+      Flag.optional,
+      Flag.withMetavar("LANE"),
+      Flag.withDescription(
+        "sync (the providers' ordinary APIs, the default), batch (their batch APIs: half price, hours of latency) or " +
+          "auto (batch where the question's provider has one); overrides the file's \"lane\""
+      )
+    ),
     ...service
   },
   // Ctrl-C stops following (exit 130); the job goes on in the service.
-  ({ apiKey, file, url, wait }) =>
-    interruptOnSignal(Effect.flatMap(programs, (run) => run.submit({ file, wait, service: { url, apiKey } })))
+  ({ apiKey, file, lane, url, wait }) =>
+    interruptOnSignal(Effect.flatMap(programs, (run) => run.submit({ file, wait, lane, service: { url, apiKey } })))
 ).pipe(
   Command.withShortDescription("Submit a batch as a durable job to a running service"),
   Command.withDescription(
@@ -65,7 +74,8 @@ export const submit = Command.make(
     {
       command: "llm-batch submit questions.jsonl --wait > results.jsonl",
       description: "Submit and wait for every result"
-    }
+    },
+    { command: "llm-batch submit questions.jsonl --lane batch", description: "Submit on the providers' batch APIs" }
   ])
 )
 

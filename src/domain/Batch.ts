@@ -3,12 +3,13 @@
  * Field names and defaults follow repo_docs/contract.md exactly.
  */
 import { Option, Schema, SchemaGetter } from "effect"
+import { ResultLane } from "./Lane.ts"
 
 /**
  * A field with a default: left out or `null` both mean "not given", as the original service did
  * (clients that serialize every field send `null`). The JSON Schema says `T | null`, optional.
  */
-const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
+export const withDefault = <S extends Schema.Top>(value: S["Encoded"]) => (self: S) =>
   Schema.optionalKey(Schema.NullOr(Schema.toEncoded(self)).annotate({ default: value })).pipe(Schema.decodeTo(self, {
     decode: SchemaGetter.transformOptional((given) =>
       Option.some(Option.getOrElse(Option.filter(given, (v) => v !== null), () => value))
@@ -138,6 +139,7 @@ export const ResultItem = Schema.Struct({
     description: "Why the model's last answer ended, as the provider says it (`stop`, `end_turn`; `length` or " +
       "`max_tokens`: cut off at max_tokens); null when no answer came back"
   }),
+  lane: ResultLane,
   last_response: Schema.optionalKey(Schema.String.annotate({
     description: "Only when the answer never validated: the model's last raw answer"
   }))

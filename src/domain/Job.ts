@@ -3,7 +3,8 @@
  * shows it, and the job's errors. One Schema per shape, shared by HTTP, RPC, MCP and the CLI.
  */
 import { Schema } from "effect"
-import { MaxCostUsd, QuestionItem, ResultItem, Usage } from "./Batch.ts"
+import { MaxCostUsd, QuestionItem, ResultItem, Usage, withDefault } from "./Batch.ts"
+import { defaultLane, Lane, ProviderBatch } from "./Lane.ts"
 
 export const JobStatus = Schema.Literals(["queued", "running", "completed", "cancelling", "cancelled", "failed"])
   .annotate({
@@ -44,6 +45,11 @@ export const Job = Schema.Struct({
     description: "USD summed over the results so far; null when any result's cost is unknown (see ResultItem.cost_usd)"
   }),
   metadata: JobMetadata,
+  lane: Lane,
+  provider_batches: Schema.Array(ProviderBatch).annotate({
+    description: "The job's provider batches (lane `batch` or `auto`), in the order they were created; " +
+      "empty on the `sync` lane"
+  }),
   error: Schema.optionalKey(Schema.String.annotate({ description: "Only when `status` is `failed`: why" })),
   status_detail: Schema.optionalKey(Schema.String.annotate({
     description: "Only while a job is not progressing and will resume by itself: why (e.g. its results cannot be " +
@@ -56,7 +62,8 @@ export type Job = typeof Job.Type
 export const JobRequest = Schema.Struct({
   questions: Schema.Array(QuestionItem).annotate({ description: "The questions of the job (up to MAX_JOB_SIZE)" }),
   metadata: Schema.optionalKey(JobMetadata),
-  max_cost_usd: Schema.optionalKey(MaxCostUsd)
+  max_cost_usd: Schema.optionalKey(MaxCostUsd),
+  lane: Lane.pipe(withDefault<typeof Lane>(defaultLane))
 })
 export type JobRequest = typeof JobRequest.Type
 

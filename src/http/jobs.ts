@@ -13,6 +13,7 @@ import { InvalidRequest, NotFound, PayloadTooLarge } from "../domain/Http.ts"
 import type { QuestionItem } from "../domain/Batch.ts"
 import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
 import { describeLines, JsonlQuestionReader } from "../domain/jsonl.ts"
+import { defaultLane } from "../domain/Lane.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { Api, Caller, ParameterErrors } from "./Api.ts"
 import { type BodyError, readJobBody } from "./body.ts"
@@ -82,7 +83,7 @@ const JobsRoutes = HttpApiBuilder.group(
         return yield* new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` })
       }
       const { lines, questions } = parsed.success
-      return yield* jobs.submit({ questions }, owner).pipe(
+      return yield* jobs.submit({ questions, lane: defaultLane }, owner).pipe(
         Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
       )
     })

@@ -85,6 +85,7 @@ const makeJobs = Effect.gen(function*() {
         createdAt: Date.now(),
         metadata: request.metadata ?? {},
         maxCostUsd: request.max_cost_usd,
+        lane: request.lane,
         chunkDependencies
       },
       plan.map(({ dependsOn, item }, position) => ({ item, dependsOn, chunk: chunkOf[position]! }))

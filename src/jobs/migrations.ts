@@ -86,11 +86,41 @@ const addResultPositions = Effect.gen(function*() {
   yield* sql`DROP INDEX llm_batch_results_seq`
 })
 
+/**
+ * Each job's lane (jobs stored before it ran on the only lane there was: `sync`), and the provider
+ * batches of the batch lane: one row per batch, written before the provider is called (`batch_id`
+ * null until it accepts it), numbered 1, 2, 3, … per job. `custom_ids` is the batch's lines as JSON
+ * `[[index, attempt], …]`: what each line's custom_id stands for.
+ */
+const addProviderBatches = Effect.gen(function*() {
+  const sql = yield* SqlClient
+  yield* sql`ALTER TABLE llm_batch_jobs ADD COLUMN lane TEXT NOT NULL DEFAULT 'sync'`
+  yield* sql`CREATE TABLE llm_batch_provider_batches (
+    job_id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    provider TEXT NOT NULL,
+    model TEXT,
+    base_url TEXT,
+    wave INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    batch_id TEXT,
+    requests INTEGER NOT NULL,
+    succeeded INTEGER NOT NULL,
+    failed INTEGER NOT NULL,
+    error TEXT,
+    custom_ids TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (job_id, seq)
+  )`
+})
+
 /** Every migration by id, in the order they run. Ids leave 2 free: another change of this release may take it. */
 export const migrations = {
   "1_create_job_tables": createTables,
   "3_add_costs": addCosts,
-  "4_add_result_positions": addResultPositions
+  "4_add_result_positions": addResultPositions,
+  "5_add_provider_batches": addProviderBatches
 }
 
 /** Brings the job tables up to date; safe to run at every start. */

@@ -8,11 +8,14 @@ import { SqlClient } from "effect/sql/SqlClient"
 import type { SqlError } from "effect/sql/SqlError"
 import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
 import type { JobMetadata, JobStatus } from "../domain/Job.ts"
+import type { Lane, ProviderBatch } from "../domain/Lane.ts"
 import { recordJob } from "../observability/metrics.ts"
+import { makeProviderBatches } from "./providerBatches.ts"
 import {
   type CountRow,
   decodeChunks,
   decodeIndexes,
+  decodeLane,
   decodeQuestion,
   decodeResult,
   decodeStatus,
@@ -31,6 +34,7 @@ export interface NewJob {
   readonly createdAt: number
   readonly metadata: JobMetadata
   readonly maxCostUsd: number | undefined
+  readonly lane: Lane
   readonly chunkDependencies: ReadonlyArray<ReadonlyArray<number>>
 }
 
@@ -49,6 +53,7 @@ export interface StoredQuestion {
 export interface JobState {
   readonly owner: string
   readonly status: JobStatus
+  readonly lane: Lane
 }
 
 export interface StoredResult {
@@ -62,6 +67,7 @@ const insertBatch = 500
 
 export const makeJobStore = Effect.gen(function*() {
   const sql = yield* SqlClient
+  const batches = yield* makeProviderBatches
 
   const settled = settledCounts()
   const countsOf = Effect.fnUntraced(function*(rows: ReadonlyArray<JobRow>) {
@@ -87,9 +93,12 @@ export const makeJobStore = Effect.gen(function*() {
     return byJob
   })
 
+  const none: ReadonlyArray<ProviderBatch> = []
   const jobsFrom = Effect.fnUntraced(function*(rows: ReadonlyArray<JobRow>) {
     const counts = yield* countsOf(rows)
-    return rows.map((row) => toJob(row, counts.get(row.id)!))
+    // A job on the sync lane has no provider batch: no query for it.
+    const shown = yield* batches.shownFor(rows.filter((row) => row.lane !== "sync").map((row) => row.id))
+    return rows.map((row) => toJob(row, counts.get(row.id)!, shown.get(row.id) ?? none))
   })
 
   /** The job and its questions, in one transaction: stored whole or not at all. */
@@ -104,7 +113,8 @@ export const makeJobStore = Effect.gen(function*() {
           total: questions.length,
           chunks: JSON.stringify(job.chunkDependencies),
           metadata: JSON.stringify(job.metadata),
-          max_cost_usd: job.maxCostUsd ?? null
+          max_cost_usd: job.maxCostUsd ?? null,
+          lane: job.lane
         })
       }`
       for (let start = 0; start < questions.length; start += insertBatch) {
@@ -135,10 +145,12 @@ export const makeJobStore = Effect.gen(function*() {
   })
 
   const state = Effect.fnUntraced(function*(id: string) {
-    const rows = yield* sql<{ readonly owner: string; readonly status: string }>`SELECT owner, status
-      FROM llm_batch_jobs WHERE id = ${id}`
+    const rows = yield* sql<{ readonly owner: string; readonly status: string; readonly lane: string }>`SELECT
+        owner, status, lane FROM llm_batch_jobs WHERE id = ${id}`
     const row = rows[0]
-    return row === undefined ? undefined : { owner: row.owner, status: decodeStatus(row.status) } satisfies JobState
+    return row === undefined
+      ? undefined
+      : { owner: row.owner, status: decodeStatus(row.status), lane: decodeLane(row.lane) } satisfies JobState
   })
 
   /** The job's `max_cost_usd` and what its recorded results cost (known costs), or undefined without a budget. */
@@ -290,9 +302,10 @@ export const makeJobStore = Effect.gen(function*() {
     return rows.map((row) => ({ id: row.id, chunks: decodeChunks(row.chunks).length }))
   })
 
-  /** Deletes a job with its questions and results, in one transaction. */
+  /** Deletes a job with its questions, results and provider batches, in one transaction. */
   const remove = (id: string) =>
     sql.withTransaction(Effect.gen(function*() {
+      yield* sql`DELETE FROM llm_batch_provider_batches WHERE job_id = ${id}`
       yield* sql`DELETE FROM llm_batch_results WHERE job_id = ${id}`
       yield* sql`DELETE FROM llm_batch_questions WHERE job_id = ${id}`
       yield* sql`DELETE FROM llm_batch_jobs WHERE id = ${id}`
@@ -316,7 +329,11 @@ export const makeJobStore = Effect.gen(function*() {
     recordRemaining,
     unfinished,
     finishedBefore,
-    remove
+    remove,
+    planProviderBatch: batches.planProviderBatch,
+    providerBatchSubmitted: batches.providerBatchSubmitted,
+    updateProviderBatch: batches.updateProviderBatch,
+    providerBatches: batches.providerBatches
   }
 })
 

@@ -5,6 +5,7 @@
 import { Schema } from "effect"
 import { QuestionItem, ResultItem } from "../domain/Batch.ts"
 import { finishedStatuses, type Job, type JobCounts, JobMetadata, JobStatus } from "../domain/Job.ts"
+import { Lane, type ProviderBatch } from "../domain/Lane.ts"
 
 export type Numeric = number | string | bigint
 
@@ -18,6 +19,7 @@ export interface JobRow {
   readonly total: Numeric
   readonly metadata: string
   readonly error: string | null
+  readonly lane: string
 }
 
 export interface CountRow {
@@ -32,6 +34,7 @@ export interface CountRow {
 }
 
 export const decodeStatus = Schema.decodeUnknownSync(JobStatus)
+export const decodeLane = Schema.decodeUnknownSync(Lane)
 export const decodeMetadata = Schema.decodeUnknownSync(Schema.fromJsonString(JobMetadata))
 const QuestionJson = Schema.fromJsonString(QuestionItem)
 export const encodeQuestion = Schema.encodeSync(QuestionJson)
@@ -39,13 +42,18 @@ export const decodeQuestion = Schema.decodeUnknownSync(QuestionJson)
 const ResultJson = Schema.fromJsonString(ResultItem)
 export const encodeResult = Schema.encodeSync(ResultJson)
 const decodeResultItem = Schema.decodeUnknownSync(ResultItem)
-/** A result stored before `models_tried` and `cost_usd` existed reads as `[model]`, cost unknown. */
+/**
+ * A result stored before `models_tried` and `cost_usd` existed reads as `[model]`, cost unknown;
+ * one stored before `lane` existed came from the only lane there was, `sync`.
+ */
 export const decodeResult = (text: string) => {
   const stored: unknown = JSON.parse(text)
+  if (typeof stored !== "object" || stored === null) return decodeResultItem(stored)
+  const withLane = "lane" in stored ? stored : { lane: "sync", ...stored }
   return decodeResultItem(
-    typeof stored === "object" && stored !== null && !("models_tried" in stored)
-      ? { models_tried: "model" in stored ? [stored.model] : [], cost_usd: null, ...stored }
-      : stored
+    "models_tried" in withLane
+      ? withLane
+      : { models_tried: "model" in withLane ? [withLane.model] : [], cost_usd: null, ...withLane }
   )
 }
 export const decodeIndexes = Schema.decodeUnknownSync(Schema.fromJsonString(Schema.Array(Schema.Int)))
@@ -86,7 +94,7 @@ export const settledCounts = () => {
   }
 }
 
-export const toJob = (row: JobRow, counts: Counts): Job => {
+export const toJob = (row: JobRow, counts: Counts, providerBatches: ReadonlyArray<ProviderBatch>): Job => {
   const jobCounts: JobCounts = {
     total: counts.total,
     succeeded: counts.succeeded,
@@ -104,6 +112,8 @@ export const toJob = (row: JobRow, counts: Counts): Job => {
     usage: { prompt_tokens: counts.promptTokens, completion_tokens: counts.completionTokens },
     cost_usd: counts.costUsd,
     metadata: decodeMetadata(row.metadata),
+    lane: decodeLane(row.lane),
+    provider_batches: providerBatches,
     // The column holds why a failed job failed, or why an unfinished one is stalled.
     ...(row.error === null ? {} : status === "failed" ? { error: row.error } : { status_detail: row.error })
   }

@@ -40,13 +40,14 @@ export const ResultsPageArguments = Schema.Struct({
 })
 
 const jobHelp = "The job has `id`, `status` (queued, running, completed, cancelling, cancelled, failed), `counts` " +
-  "(total, succeeded, failed, pending), `usage`, `cost_usd` and `metadata`."
+  "(total, succeeded, failed, pending), `usage`, `cost_usd`, `metadata`, `lane` and `provider_batches` (on the batch " +
+  "lane: each provider batch's `provider`, `id`, `wave`, `status`, `requests`, `succeeded`, `failed`)."
 
 const submitDescription = "Store a batch of questions as a durable job and start it; answers at once with the " +
   "job. Use it instead of `batch_ask` for work too big or too long for one call (up to MAX_JOB_SIZE questions): " +
   "the job runs in the service, survives restarts, and its results are read later with `batch_results`. " +
-  "Questions take the same fields and `{Q<n>_result}` dependencies as `batch_ask`. `metadata` is an object of " +
-  "your own string labels, returned as given.\n\n" +
+  "Questions take the same fields and `{Q<n>_result}` dependencies as `batch_ask`.\n\n" +
+  `Fields of the job:\n${fieldsHelp(JobRequest)}\n\n` +
   `Fields of each item of \`questions\`:\n${fieldsHelp(QuestionItem)}\n\n` +
   `${jobHelp} A malformed batch fails the call with an error naming the field to fix.`
 

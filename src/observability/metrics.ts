@@ -79,6 +79,10 @@ const cacheLookups = counter(
   "Cache lookups by result: hit (stored answer), shared (joined an identical call in flight), miss (called upstream)"
 )
 const jobs = counter("llm_batch_jobs_total", "Batch jobs that entered each status on this replica")
+const providerBatches = counter(
+  "llm_batch_provider_batches_total",
+  "Provider batches (the batch lane) that entered each state on this replica, by provider and state"
+)
 const rateLimitWaits = counter("llm_batch_rate_limit_waits_total", "Waits for RATE_LIMITS before an attempt, by model and reason")
 const rateLimitWaitSeconds = counter(
   "llm_batch_rate_limit_wait_seconds_total",
@@ -142,6 +146,15 @@ export const recordCacheLookup = (result: "hit" | "shared" | "miss"): void => {
 export const recordJob = (status: string): void => {
   if (!recording) return
   add(jobs(status, () => ({ status })), 1)
+}
+
+/**
+ * A provider batch entered `state` (a `ProviderBatchStatus`). The job store calls it on every
+ * change it writes, once per change however many replicas race to write it.
+ */
+export const recordProviderBatchState = (provider: string, state: string): void => {
+  if (!recording) return
+  add(providerBatches(`${provider} ${state}`, () => ({ provider, state })), 1)
 }
 
 export type RateLimitReason = "requests" | "tokens" | "cooldown"

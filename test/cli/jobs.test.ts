@@ -125,6 +125,26 @@ describe("llm-batch submit", () => {
     }).pipe(Effect.provide(TestServer.layer())), timeout)
 })
 
+describe("llm-batch submit --lane", () => {
+  it.live("sets the job's lane over the file's own; the file's lane holds without it; another lane is exit 2", () =>
+    Effect.gen(function*() {
+      const lines = tempFile("lane.jsonl", jsonl([{ question: "on a lane" }]))
+      const auto = tempFile("lane.json", JSON.stringify({ questions: [{ index: 1, question: "on a lane" }], lane: "auto" }))
+      const [flag, overridden, own, bad] = yield* Effect.all([
+        cli(["submit", lines, "--lane", "batch"]),
+        cli(["submit", auto, "--lane", "sync"]),
+        cli(["submit", auto]),
+        cli(["submit", lines, "--lane", "fast"])
+      ], { concurrency: "unbounded" })
+      for (const [run, lane] of [[flag, "batch"], [overridden, "sync"], [own, "auto"]] as const) {
+        expect(run.code, run.stderr).toBe(0)
+        expect(decodeJob(JSON.parse(run.stdout)).lane).toBe(lane)
+      }
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain('Invalid value for flag --lane: "fast". Expected: "sync" | "batch" | "auto"')
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
+})
+
 describe("the job commands' failures", () => {
   it.live("an unreachable service is one line saying where it looked and what to do, exit 3", () =>
     Effect.gen(function*() {

@@ -20,7 +20,9 @@ const job = (status: Job["status"], pending: number): Job => ({
   counts: { total: 3, succeeded: 3 - pending, failed: 0, pending },
   usage: { prompt_tokens: 0, completion_tokens: 0 },
   cost_usd: null,
-  metadata: {}
+  metadata: {},
+  lane: "sync",
+  provider_batches: []
 })
 const result = (index: number) => successResult(index, "openai/gpt-4o-mini", { result: "ok", confidence: null, finishReason: null })
 

@@ -33,8 +33,10 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
         yield* Effect.promise(async () => {
           await page.getByTestId("batch-input").fill(JSON.stringify(chainAndTwenty))
           await expect.poll(() => page.getByTestId("format").textContent()).toBe("Read as JSON: 30 questions")
+          expect(await page.getByTestId("lane-choice").inputValue()).toBe("sync")
           await page.getByTestId("submit-job").click()
           await page.waitForURL(/#\/jobs\/batch_/)
+          await expect.poll(() => page.getByTestId("lane").textContent()).toBe("sync")
           // Live: a step of the chain is drawn running while the steps after it still wait.
           await page.waitForFunction(() => {
             const counts = globalThis.llmBatchConsole?.graph()?.counts

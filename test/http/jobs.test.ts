@@ -132,6 +132,38 @@ describe("GET /batches/{id}/results", () => {
     }).pipe(Effect.provide(TestServer.layer())))
 })
 
+describe("a job's lane", () => {
+  it.live("is sync unless the request says batch or auto; the Job and the list show it, each result says sync", () =>
+    Effect.gen(function*() {
+      const plain = yield* submitJob({ questions: [{ index: 1, question: "on the sync lane" }] })
+      expect(plain).toMatchObject({ lane: "sync", provider_batches: [] })
+      const done = yield* waitForJob(plain.id)
+      expect(done).toMatchObject({ status: "completed", lane: "sync", provider_batches: [] })
+      expect((yield* jobResults(plain.id)).results.map((result) => result.lane)).toEqual(["sync"])
+      const lanes: Array<[string, string]> = []
+      for (const lane of ["batch", "auto", "sync"]) {
+        const job = yield* submitJob({ questions: [{ index: 1, question: `lane ${lane}` }], lane })
+        expect(job.lane).toBe(lane)
+        expect((yield* getJob(job.id)).lane).toBe(lane)
+        lanes.unshift([job.id, lane])
+      }
+      const listed = JSON.parse((yield* jobRequest("/batches?limit=3")).text) as { data: Array<unknown> }
+      expect(listed.data.map((job) => [decodeJob(job).id, decodeJob(job).lane])).toEqual(lanes)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("any other lane is a 400 naming the lanes there are, and stores nothing", () =>
+    Effect.gen(function*() {
+      const answer = yield* jobRequest("/batches", {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ questions: [{ index: 1, question: "q" }], lane: "fast" })
+      })
+      expect(answer.status).toBe(400)
+      expect(JSON.parse(answer.text)).toEqual({ error: 'lane: expected "sync" | "batch" | "auto"' })
+      expect(JSON.parse((yield* jobRequest("/batches")).text)).toEqual({ data: [] })
+    }).pipe(Effect.provide(TestServer.layer())))
+})
+
 describe("GET /batches", () => {
   it.live("lists the jobs newest first, at most `limit`", () =>
     Effect.gen(function*() {

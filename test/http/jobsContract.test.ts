@@ -50,4 +50,22 @@ describe("the batch job routes in /openapi.json", () => {
       expect(schemaOf("/batches/{id}/questions", "get", "responses", "200", "content", "application/x-ndjson"))
         .toEqual(jsonSchemaOf(QuestionItem))
     }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("declare the lane a job may take (default sync) and the provider batches a Job shows", () =>
+    Effect.gen(function*() {
+      const document = (yield* (yield* TestServer).get("/openapi.json")).body as JsonObject
+      const components = at(document, "components", "schemas") as JsonObject
+      const schemaOf = (...path: ReadonlyArray<string>) => inline(at(document, "paths", ...path, "schema"), components)
+      const request = schemaOf("/batches", "post", "requestBody", "content", "application/json")
+      expect(at(request as JsonObject, "properties", "lane")).toMatchObject({
+        anyOf: [{ type: "string", enum: ["sync", "batch", "auto"] }, { type: "null" }],
+        default: "sync"
+      })
+      const job = schemaOf("/batches/{id}", "get", "responses", "200", "content", "application/json") as JsonObject
+      expect(at(job, "required")).toEqual(expect.arrayContaining(["lane", "provider_batches"]))
+      expect(at(job, "properties", "provider_batches", "items")).toMatchObject({
+        required: ["provider", "id", "wave", "status", "requests", "succeeded", "failed"],
+        properties: { status: { enum: expect.arrayContaining(["submitting", "in_progress", "ended", "expired"]) } }
+      })
+    }).pipe(Effect.provide(TestServer.layer())))
 })

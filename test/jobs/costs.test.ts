@@ -34,6 +34,7 @@ const newJob = (id: string, maxCostUsd?: number) => ({
   owner: "",
   createdAt: 0,
   metadata: {},
+  lane: "sync" as const,
   maxCostUsd,
   chunkDependencies: [[]]
 })
@@ -65,16 +66,16 @@ describe("a job's cost in the store", () => {
       expect(yield* jobs.budget("batch_c")).toBeUndefined()
     }).pipe(Effect.scoped, Effect.provide(store)))
 
-  it.effect("a result stored before models_tried and cost_usd existed reads with its model and an unknown cost", () =>
+  it.effect("a result stored before models_tried, cost_usd and lane existed reads with its model, an unknown cost, lane sync", () =>
     Effect.gen(function*() {
       const jobs = yield* JobStore
       const sql = yield* SqlClient
       yield* jobs.insert(newJob("batch_d"), oneQuestion)
-      const { cost_usd: _cost, models_tried: _models, ...legacy } = answered(1, 0.1)
+      const { cost_usd: _cost, lane: _lane, models_tried: _models, ...legacy } = answered(1, 0.1)
       const row = { job_id: "batch_d", idx: 1, status: "success", prompt_tokens: 10, completion_tokens: 5 }
       yield* sql`INSERT INTO llm_batch_results ${sql.insert({ ...row, result: JSON.stringify(legacy) })}`
       const [result] = yield* jobs.resultsOf("batch_d", [1])
-      expect(result).toMatchObject({ models_tried: ["openai/gpt-4o-mini"], cost_usd: null })
+      expect(result).toMatchObject({ models_tried: ["openai/gpt-4o-mini"], cost_usd: null, lane: "sync" })
       expect((yield* jobs.find("batch_d", ""))!.cost_usd).toBeNull()
     }).pipe(Effect.scoped, Effect.provide(store)))
 })

@@ -34,7 +34,7 @@ const runningJob = (total: number) =>
       chunk: 0,
       dependsOn: []
     }))
-    yield* jobs.insert({ id, owner: "", createdAt: 0, metadata: {}, maxCostUsd: undefined, chunkDependencies: [[]] }, questions)
+    yield* jobs.insert({ id, owner: "", createdAt: 0, metadata: {}, maxCostUsd: undefined, lane: "sync", chunkDependencies: [[]] }, questions)
     yield* jobs.start(id, 0)
     return id
   })

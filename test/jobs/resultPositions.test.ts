@@ -17,7 +17,8 @@ import { makeJobStore } from "../../src/jobs/store.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
 import { tempDir } from "./support.ts"
 
-const { "4_add_result_positions": _positions, ...before } = migrations
+// The migrations up to 3: the Migrator runs only those numbered after the last one run.
+const before = Object.fromEntries(Object.entries(migrations).filter(([id]) => Number.parseInt(id) < 4))
 const migrateBefore = Migrator.make({})({ loader: Migrator.fromRecord(before), table: "llm_batch_migrations" })
 
 const sqlite = Layer.unwrap(Effect.map(tempDir, (dir) => SqliteClient.layer({ filename: join(dir, "store.sqlite") })))

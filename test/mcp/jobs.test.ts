@@ -49,7 +49,9 @@ describe("MCP batch job tools over Streamable HTTP", () => {
       expect(annotations["batch_cancel"]).toMatchObject({ readOnlyHint: false, destructiveHint: true, idempotentHint: true })
       const submit = tools.find((tool) => tool.name === "batch_submit")!
       expect(submit.description).toContain("instead of `batch_ask`")
-      expect(submit.inputSchema).toMatchObject({ required: ["questions"], properties: { metadata: {} } })
+      expect(submit.inputSchema).toMatchObject({ required: ["questions"], properties: { metadata: {}, lane: { default: "sync" } } })
+      expect(submit.description).toContain("- `lane`: `sync`: each question is one call")
+      expect(submit.outputSchema).toMatchObject({ required: expect.arrayContaining(["lane", "provider_batches"]) })
       expect(submit.outputSchema).toMatchObject({ required: expect.arrayContaining(["id", "status", "counts"]) })
       const results = tools.find((tool) => tool.name === "batch_results")!
       expect(Object.keys(results.inputSchema.properties ?? {}).sort()).toEqual(["id", "limit", "offset"])
@@ -62,7 +64,7 @@ describe("MCP batch job tools over Streamable HTTP", () => {
       const submitted = job(yield* call(connection, "batch_submit", { ...ten, metadata: { via: "mcp" } }))
       expect(submitted).toMatchObject({ counts: { total: 10 }, metadata: { via: "mcp" } })
       const ended = yield* untilEnded(connection, submitted.id)
-      expect(ended.status).toBe("completed")
+      expect(ended).toMatchObject({ status: "completed", lane: "sync", provider_batches: [] })
       expect(ended.counts).toMatchObject({ succeeded: 10, pending: 0 })
       const first = page(yield* call(connection, "batch_results", { id: submitted.id, limit: 4 }))
       expect(first.results).toHaveLength(4)
@@ -75,8 +77,16 @@ describe("MCP batch job tools over Streamable HTTP", () => {
         offset = next.next_offset
       }
       expect(seen.map((r) => r.index).sort((a, b) => a - b)).toEqual(ten.questions.map((q) => q.index))
-      expect(seen.every((r) => r.status === "success")).toBe(true)
+      expect(seen.every((r) => r.status === "success" && r.lane === "sync")).toBe(true)
     }).pipe(Effect.provide(TestServer.layer())), 60_000)
+
+  it.live("batch_submit takes the job's lane; batch_status shows it", () =>
+    Effect.gen(function*() {
+      const connection = yield* http()
+      const submitted = job(yield* call(connection, "batch_submit", { questions: [{ index: 1, question: "q" }], lane: "auto" }))
+      expect(submitted.lane).toBe("auto")
+      expect(job(yield* call(connection, "batch_status", { id: submitted.id })).lane).toBe("auto")
+    }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("batch_cancel ends the unfinished questions as cancelled and interrupts the call in flight", () =>
     Effect.gen(function*() {
@@ -101,6 +111,8 @@ describe("MCP batch job tools over Streamable HTTP", () => {
         yield* call(connection, "batch_submit", { questions: [{ index: 1, question: "a" }, { index: 1, question: "b" }] })
       )
       expect(duplicate).toContain("questions[1].index: index 1 is already used")
+      expect(errorText(yield* call(connection, "batch_submit", { questions: [{ index: 1, question: "a" }], lane: "fast" })))
+        .toContain('lane: expected "sync" | "batch" | "auto"')
       expect(errorText(yield* call(connection, "batch_status", { id: "batch_nope" }))).toContain("no batch job batch_nope")
       expect(errorText(yield* call(connection, "batch_results", { id: "batch_nope", limit: 0 }))).toContain("limit")
     }).pipe(Effect.provide(TestServer.layer())))

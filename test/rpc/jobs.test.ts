@@ -33,13 +33,26 @@ describe("batch jobs over Effect RPC", () => {
       expect(job).toMatchObject({ counts: { total: 2 }, metadata: { via: "rpc" } })
       // Followed: the stream ends when the job does, with every result.
       const results = yield* client.Results({ id: job.id, follow: true }).pipe(Stream.runCollect)
-      expect(results.map((r) => [r.index, r.status, r.result])).toEqual([
-        [1, "success", "Paris"],
-        [2, "success", "answer to: What is the population of Paris?"]
+      expect(results.map((r) => [r.index, r.status, r.result, r.lane])).toEqual([
+        [1, "success", "Paris", "sync"],
+        [2, "success", "answer to: What is the population of Paris?", "sync"]
       ])
       expect(upstream.callsFor("population")[0]!.body.temperature).toBe(0.5)
-      expect(yield* client.Status({ id: job.id })).toMatchObject({ status: "completed", counts: { succeeded: 2 } })
+      expect(yield* client.Status({ id: job.id })).toMatchObject({
+        status: "completed",
+        counts: { succeeded: 2 },
+        lane: "sync",
+        provider_batches: []
+      })
     }).pipe(Effect.provide(TestServer.layer())), 60_000)
+
+  it.live("Submit takes the job's lane; Status shows it", () =>
+    Effect.gen(function*() {
+      const client = yield* rpcClient()
+      const job = yield* client.Submit({ questions: [{ index: 1, question: "on the batch lane" }], lane: "batch" })
+      expect(job.lane).toBe("batch")
+      expect((yield* client.Status({ id: job.id })).lane).toBe("batch")
+    }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("Cancel ends the job: its unfinished question is an error `cancelled`", () =>
     Effect.gen(function*() {

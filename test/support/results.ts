@@ -16,5 +16,6 @@ export const successResult = (index: number, fields: Partial<ResultItem> = {}): 
   models_tried: ["openai/gpt-4o-mini"],
   cost_usd: null,
   finish_reason: "stop",
+  lane: "sync",
   ...fields
 })

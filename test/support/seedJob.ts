@@ -33,7 +33,7 @@ export const seedFinishedJob = (dataDir: string, count: number, owner = "") =>
     const id = `batch_seeded${Date.now()}${Math.floor(Math.random() * 1e6)}`
     const now = Date.now()
     yield* store.insert(
-      { id, owner, createdAt: now, metadata: {}, maxCostUsd: undefined, chunkDependencies: [[]] },
+      { id, owner, createdAt: now, metadata: {}, maxCostUsd: undefined, lane: "sync", chunkDependencies: [[]] },
       [{ item: decodeQuestion({ index: 1, question: "question 1" }), chunk: 0, dependsOn: [] }]
     )
     yield* store.start(id, now)

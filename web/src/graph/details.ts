@@ -33,6 +33,7 @@ const facts = (result: ResultItem) => {
     ["cost", resultCost(result)],
     ["time", duration(result.latency_ms)],
     ["cached", result.cached ? "yes" : "no"],
+    ["lane", result.lane],
     ...(result.finish_reason === null ? [] : [["finish", result.finish_reason] satisfies [string, string]])
   ]
   return h("dl", { class: "facts" }, rows.map(([name, value]) => [h("dt", {}, name), h("dd", { "data-fact": name }, value)]))

@@ -3,11 +3,12 @@
  * messages its 400s carry, before anything is sent. JSON is `{"questions": […], …}`; anything
  * else is read as JSONL, one question per line.
  */
-import { Exit, Option, Result } from "effect"
-import type { BatchRequest, QuestionItem } from "../../../src/domain/Batch.ts"
+import { Exit, Option, Result, Schema } from "effect"
+import { type BatchRequest, QuestionItem } from "../../../src/domain/Batch.ts"
 import { decodeBatchRequest, decodeWith } from "../../../src/domain/decode.ts"
 import { JobRequest } from "../../../src/domain/Job.ts"
 import { parseJson, parseJsonlQuestions } from "../../../src/domain/jsonl.ts"
+import type { Lane } from "../../../src/domain/Lane.ts"
 
 export type Parsed =
   | { readonly format: "empty" }
@@ -55,4 +56,26 @@ export const askRequest = (parsed: Parsed): { readonly request: BatchRequest } |
   if (parsed.format === "jsonl") return { request: { questions: parsed.questions } }
   const request = decodeBatchRequest(parsed.value)
   return Exit.isSuccess(request) ? { request: request.value } : { problem: errorText(request) }
+}
+
+/** The lane a JSON input names itself, if it does (the form's lane selector then shows it). */
+export const ownLane = (parsed: Parsed): Lane | undefined =>
+  parsed.format === "json" && parsed.problems === undefined && isRecord(parsed.value) && "lane" in parsed.value
+    ? parsed.job.lane
+    : undefined
+
+const encodeQuestions = Schema.encodeSync(Schema.Array(QuestionItem))
+
+/**
+ * `POST /batches`'s body for a valid input on `lane`, or undefined for an input that is not. JSON
+ * gets the lane; JSONL is sent as is on the sync lane, and otherwise as JSON, since a JSONL body
+ * carries only questions.
+ */
+export const jobBody = (
+  parsed: Parsed,
+  lane: Lane
+): { readonly json: unknown } | { readonly jsonl: string } | undefined => {
+  if (parsed.format === "empty" || parsed.problems !== undefined) return undefined
+  if (parsed.format === "json") return { json: { ...(isRecord(parsed.value) ? parsed.value : {}), lane } }
+  return lane === "sync" ? { jsonl: parsed.text } : { json: { questions: encodeQuestions(parsed.questions), lane } }
 }

@@ -1,6 +1,7 @@
 /**
- * A job's page (`#/jobs/<id>`): its header (status, progress, cost, cancel) polled every second
- * while it runs, and its question graph, filled from `GET /batches/{id}/results?follow=true`.
+ * A job's page (`#/jobs/<id>`): its header (status, progress, cost, lane, cancel) and its provider
+ * batches, polled every second while it runs, and its question graph, filled from
+ * `GET /batches/{id}/results?follow=true`.
  */
 import type { QuestionItem } from "../../../src/domain/Batch.ts"
 import { finishedStatuses, type Job } from "../../../src/domain/Job.ts"
@@ -9,6 +10,7 @@ import { h, replace } from "../dom.ts"
 import { age, count, jobCost, tokens } from "../format.ts"
 import { liveGraph } from "../graph/live.ts"
 import { GraphModel } from "../graph/model.ts"
+import { providerBatchesTable } from "./providerBatches.ts"
 import { countsText, progressBar, statusBadge } from "./progress.ts"
 import { aborted, message, sleep } from "./view.ts"
 
@@ -40,7 +42,8 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
   const meta = h("p", { class: "meta" })
   const problem = h("p", { class: "error", role: "alert" })
   const missing = h("p", { class: "error", role: "alert", "data-testid": "missing-results", hidden: true })
-  header.append(title, summary, meta, problem, missing, cancel)
+  const batches = h("div", {})
+  header.append(title, summary, meta, problem, missing, cancel, batches)
 
   function showJob(job: Job) {
     latest = job
@@ -49,13 +52,16 @@ export const jobView = (id: string) => (root: HTMLElement, signal: AbortSignal):
     replace(summary, progressBar(job), countsText(job, model?.counts().skipped))
     replace(
       meta,
-      `cost ${jobCost(job.cost_usd, model?.unknownCosts())} · tokens ${tokens(job.usage)} · created ${age(job.created_at)}`,
+      `cost ${jobCost(job.cost_usd, model?.unknownCosts())} · tokens ${tokens(job.usage)} · lane `,
+      h("span", { "data-testid": "lane" }, job.lane),
+      ` · created ${age(job.created_at)}`,
       job.finished_at === null ? "" : ` · finished ${age(job.finished_at)}`,
       Object.entries(job.metadata).map(([key, value]) => h("span", { class: "tag" }, `${key}: ${value}`))
     )
     problem.textContent = job.error ?? ""
     problem.hidden = job.error === undefined
     cancel.hidden = finished || job.status === "cancelling"
+    replace(batches, providerBatchesTable(job))
     onJob(job)
   }
 

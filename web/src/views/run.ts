@@ -4,16 +4,24 @@
  * the graph filling in as the answers stream back.
  */
 import { describeLines } from "../../../src/domain/jsonl.ts"
+import { defaultLane, Lane } from "../../../src/domain/Lane.ts"
 import { ApiError, askStream, submitJob } from "../api.ts"
 import { h, replace } from "../dom.ts"
 import { count } from "../format.ts"
 import { liveGraph } from "../graph/live.ts"
 import { GraphModel } from "../graph/model.ts"
 import { exampleBatch } from "./example.ts"
-import { askRequest, type Parsed, parseInput, questionsOf } from "./input.ts"
+import { askRequest, jobBody, ownLane, type Parsed, parseInput, questionsOf } from "./input.ts"
 import { aborted, message } from "./view.ts"
 
 const validateAfterMs = 250
+
+/** The lane selector's choices: what each lane means for the one who picks it. */
+export const laneChoices: ReadonlyArray<readonly [Lane, string]> = [
+  ["sync", "sync: answers now, at the full price"],
+  ["batch", "batch: the providers' batch APIs, half price, hours of latency"],
+  ["auto", "auto: batch where the provider has it, sync for the rest"]
+]
 
 export const runView = (root: HTMLElement, signal: AbortSignal): void => {
   const editor = h("textarea", {
@@ -27,6 +35,12 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
   const format = h("span", { class: "note", "data-testid": "format" })
   const problems = h("div", { class: "problems", role: "alert", "data-testid": "validation" })
   const submit = h("button", { type: "button", "data-testid": "submit-job" }, "Submit as a job")
+  const lane = h(
+    "select",
+    { "data-testid": "lane-choice", "aria-label": "The job's lane" },
+    laneChoices.map(([value, text]) => h("option", { value, selected: value === defaultLane }, text))
+  )
+  const chosenLane = (): Lane => Lane.literals.find((value) => value === lane.value) ?? defaultLane
   const runNow = h("button", { type: "button", class: "secondary", "data-testid": "run-now" }, "Run now")
   const stop = h("button", { type: "button", class: "danger", hidden: true }, "Stop")
   const output = h("div", { class: "run-output" })
@@ -45,6 +59,8 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
       ? ""
       : `Read as ${parsed.format.toUpperCase()}${questions.length > 0 ? `: ${count(questions.length)} questions` : ""}`
     showProblems(parsed.format === "empty" ? [] : parsed.problems ?? [])
+    const own = ownLane(parsed)
+    if (own !== undefined) lane.value = own
     submit.disabled = runNow.disabled = parsed.format === "empty" || parsed.problems !== undefined
   }
   let timer: ReturnType<typeof setTimeout> | undefined
@@ -71,17 +87,21 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
 
   submit.addEventListener("click", () => {
     validate()
-    if (parsed.format === "empty" || parsed.problems !== undefined) return
+    const body = jobBody(parsed, chosenLane())
+    if (body === undefined) return
+    // JSONL sent as JSON (another lane than sync): the service names questions[k], the user thinks in lines.
+    const lines = parsed.format === "jsonl" && parsed.problems === undefined ? parsed.lines : undefined
     submit.disabled = true
     status.textContent = "Submitting…"
-    submitJob(parsed.format === "json" ? { json: parsed.value } : { jsonl: parsed.text }).then(
+    submitJob(body).then(
       (job) => {
         location.hash = `#/jobs/${job.id}`
       },
       (error: unknown) => {
         submit.disabled = false
         status.textContent = ""
-        showProblems([message(error)])
+        const text = message(error)
+        showProblems([error instanceof ApiError && lines !== undefined ? describeLines(lines, text) : text])
       }
     )
   })
@@ -151,7 +171,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     h("div", { class: "toolbar" }, file, example, format),
     editor,
     problems,
-    h("div", { class: "toolbar" }, submit, runNow, stop),
+    h("div", { class: "toolbar" }, h("label", { class: "lane" }, "Lane ", lane), submit, runNow, stop),
     status,
     output
   )
