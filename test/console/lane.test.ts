@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "@effect/vitest"
 import { jobBody, ownLane, parseInput } from "../../web/src/views/input.ts"
-import { providerBatchCells, providerBatchColumns } from "../../web/src/views/providerBatches.ts"
+import { providerBatchCells, providerBatchColumns } from "../../web/src/format.ts"
 
 describe("the console's job form", () => {
   it("sends a JSON batch with the lane picked, over its own", () => {

@@ -1,4 +1,5 @@
 /** How numbers, money and times read on screen. */
+import type { ProviderBatch } from "../../src/domain/Lane.ts"
 
 export const count = (n: number): string => n.toLocaleString("en-US")
 
@@ -67,3 +68,16 @@ export const countsParts = (
     rest: `${count(counts.pending)} pending of ${count(counts.total)}`
   }
 }
+
+/** The job page's "Provider batches" table: its columns, and a provider batch's cells in their order. */
+export const providerBatchColumns = ["Wave", "Provider", "Id", "Status", "Requests", "Succeeded", "Failed"] as const
+
+export const providerBatchCells = (batch: ProviderBatch): ReadonlyArray<string> => [
+  String(batch.wave),
+  batch.provider,
+  batch.id ?? "not accepted yet",
+  batch.status.replaceAll("_", " "),
+  count(batch.requests),
+  count(batch.succeeded),
+  count(batch.failed)
+]

@@ -3,22 +3,8 @@
  * id, state and counts, as `GET /batches/{id}` reports them, refreshed with the job.
  */
 import type { Job } from "../../../src/domain/Job.ts"
-import type { ProviderBatch } from "../../../src/domain/Lane.ts"
 import { h } from "../dom.ts"
-import { count } from "../format.ts"
-
-export const providerBatchColumns = ["Wave", "Provider", "Id", "Status", "Requests", "Succeeded", "Failed"] as const
-
-/** A provider batch's cells, in the columns' order. */
-export const providerBatchCells = (batch: ProviderBatch): ReadonlyArray<string> => [
-  String(batch.wave),
-  batch.provider,
-  batch.id ?? "not accepted yet",
-  batch.status.replaceAll("_", " "),
-  count(batch.requests),
-  count(batch.succeeded),
-  count(batch.failed)
-]
+import { providerBatchCells, providerBatchColumns } from "../format.ts"
 
 /** The table, or nothing for a job without provider batches (the sync lane's). */
 export const providerBatchesTable = (job: Job): HTMLElement | null =>
