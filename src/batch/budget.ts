@@ -116,4 +116,4 @@ const addUsage = (total: Usage | null, more: Usage | null): Usage | null =>
       completion_tokens: total.completion_tokens + more.completion_tokens
     }
 
-const roundUsd = (usd: number) => Number(usd.toPrecision(6))
+export const roundUsd = (usd: number) => Number(usd.toPrecision(6))

@@ -45,7 +45,8 @@ export const runQuestion = Effect.fnUntraced(function*(
     models_tried: tried,
     cost_usd: tally.costUsd,
     cached: result.status === "success" || result.last_response !== undefined ? tally.cached : false,
-    retry_count: tally.repairs
+    retry_count: tally.repairs,
+    lane: tally.lane
   })
   const first = chain[0]!
   const stopped = overBudget(budget)

@@ -116,6 +116,20 @@ export interface JobSettings {
   /** With PostgreSQL: the address other replicas reach this runner at (RUNNER_HOST, RUNNER_PORT). */
   readonly runnerHost: string
   readonly runnerPort: number
+  readonly batchLane: BatchLaneSettings
+}
+
+/** The provider batch lane (docs/jobs.md, *Batch lane*). */
+export interface BatchLaneSettings {
+  /** How often a pending provider batch is read (BATCH_POLL_INTERVAL_MS). */
+  readonly pollIntervalMs: number
+  /** A provider batch is sent once no line has joined it for this long (BATCH_COLLECT_MS). */
+  readonly collectMs: number
+  /** Most lines and bytes of one provider batch, under each provider's own limit (BATCH_MAX_REQUESTS, BATCH_MAX_BYTES). */
+  readonly maxRequests: number
+  readonly maxBytes: number
+  /** Questions per chunk of a job on the batch lane: a chunk's waves go to the provider together. */
+  readonly chunkSize: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -195,7 +209,14 @@ const jobSettings: Config.Config<JobSettings> = Config.all({
   runnerHost: Config.NonEmptyString("RUNNER_HOST").pipe(Config.withDefault("127.0.0.1")),
   runnerPort: Config.schema(Schema.Int.check(Schema.isBetween({ minimum: 1, maximum: 65535 })), "RUNNER_PORT").pipe(
     Config.withDefault(34431)
-  )
+  ),
+  batchLane: Config.all({
+    pollIntervalMs: positiveInt("BATCH_POLL_INTERVAL_MS", 60_000),
+    collectMs: positiveInt("BATCH_COLLECT_MS", 1_000),
+    maxRequests: positiveInt("BATCH_MAX_REQUESTS", 50_000),
+    maxBytes: positiveInt("BATCH_MAX_BYTES", 200 * 1024 * 1024),
+    chunkSize: positiveInt("BATCH_CHUNK_SIZE", 100_000)
+  })
 })
 
 /** A quarter of the slots stays free for other batches unless BATCH_CONCURRENCY says otherwise. */

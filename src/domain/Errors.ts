@@ -26,7 +26,8 @@ export const FailureReason = Schema.Literals([
   "bad_request",
   "invalid_response",
   "response_too_large",
-  "blocked_address"
+  "blocked_address",
+  "over_budget"
 ])
 export type FailureReason = typeof FailureReason.Type
 

@@ -83,7 +83,7 @@ export const providers = {
 export type ProviderName = keyof typeof providers
 export const providerNames = Object.keys(providers) as ReadonlyArray<ProviderName>
 
-const isProviderName = (name: string): name is ProviderName => Object.hasOwn(providers, name)
+export const isProviderName = (name: string): name is ProviderName => Object.hasOwn(providers, name)
 
 export interface ResolvedModel {
   readonly provider: ProviderName

@@ -18,6 +18,8 @@ import { migrate } from "./migrations.ts"
 import { makeReadTurns } from "./readTurns.ts"
 import { pageSize, readResults, readResultsPage } from "./reading.ts"
 import { retentionLayer } from "./retention.ts"
+import { BatchLane } from "./lane/BatchLane.ts"
+import { batchLaneCheck } from "./lane/check.ts"
 import { RunningJobs } from "./running.ts"
 import { makeJobSteps } from "./steps.ts"
 import { JobStore } from "./store.ts"
@@ -76,7 +78,10 @@ const makeJobs = Effect.gen(function*() {
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
     const plan = yield* checkBatch(request, limits)
-    const { chunkDependencies, chunkOf } = chunkPlan(plan, config.jobs.chunkSize)
+    yield* batchLaneCheck(request.lane, plan, config.defaultModel)
+    // On the batch lane a chunk's waves go to the provider together: one chunk per job, however large.
+    const chunkSize = request.lane === "sync" ? config.jobs.chunkSize : config.jobs.batchLane.chunkSize
+    const { chunkDependencies, chunkOf } = chunkPlan(plan, chunkSize)
     const id = `batch_${randomUUID().replaceAll("-", "")}`
     yield* orStoreDefect(store.insert(
       {
@@ -185,7 +190,7 @@ const migrated = Layer.effectDiscard(migrate.pipe(
 
 /** The database with our tables, the store over it, and the workflow engine. */
 const runtime = workflowEngineLayer.pipe(
-  Layer.provideMerge(Layer.mergeAll(JobStore.layer, RunningJobs.layer)),
+  Layer.provideMerge(Layer.mergeAll(BatchLane.layer.pipe(Layer.provideMerge(JobStore.layer)), RunningJobs.layer)),
   Layer.provide(migrated),
   Layer.provideMerge(databaseLayer)
 )

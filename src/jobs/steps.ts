@@ -16,6 +16,9 @@ import { AppConfig } from "../config/AppConfig.ts"
 import type { ResultItem } from "../domain/Batch.ts"
 import type { SlotClaim } from "../llm/slots.ts"
 import { prepareAnswerChecks } from "../validation/strategies.ts"
+import type { Lane } from "../domain/Lane.ts"
+import { LaneRoute } from "../llm/laneRoute.ts"
+import { BatchLane } from "./lane/BatchLane.ts"
 import { RunningJobs } from "./running.ts"
 import { JobStore } from "./store.ts"
 import { type ChunkOutcome, type JobSteps, JobWorkflow } from "./workflow.ts"
@@ -63,9 +66,10 @@ export const makeJobSteps = Effect.gen(function*() {
   const running = yield* RunningJobs
   const config = yield* AppConfig
   const engine = yield* WorkflowEngine.WorkflowEngine
+  const batchLane = yield* BatchLane
 
   /** The chunk's questions that have no result yet, each recorded as soon as it is known. */
-  const runQuestions = (jobId: string, chunk: number, claim: SlotClaim, unstored: Unstored) =>
+  const runQuestions = (jobId: string, lane: Lane, chunk: number, claim: SlotClaim, unstored: Unstored) =>
     Effect.gen(function*() {
       const questions = yield* persist(store.chunkQuestions(jobId, chunk))
       const own = new Set(questions.map(({ item }) => item.index))
@@ -99,10 +103,14 @@ export const makeJobSteps = Effect.gen(function*() {
           ))
       // The job's budget counts what its recorded results cost (earlier chunks, work before a restart).
       const budget = yield* persist(store.budget(jobId))
-      yield* runPlan(plan, { claim, settled, deadline: false, onResult: record, ...budget }).pipe(
-        // A shutdown interrupts the chunk instead of ending its questions as errors: it resumes on the next start.
-        Effect.provideService(ShutdownSignal, undefined)
-      )
+      const run = runPlan(plan, { claim, settled, deadline: false, onResult: record, providerBatches: lane !== "sync", ...budget })
+      yield* (lane === "sync"
+        ? run
+        : Effect.scoped(Effect.flatMap(batchLane.route(jobId, lane), (route) => Effect.provideService(run, LaneRoute, route))))
+        .pipe(
+          // A shutdown interrupts the chunk instead of ending its questions as errors: it resumes on the next start.
+          Effect.provideService(ShutdownSignal, undefined)
+        )
     }).pipe(Effect.as("done" as const))
 
   /**
@@ -162,7 +170,7 @@ export const makeJobSteps = Effect.gen(function*() {
         const unstored: Unstored = { results: [], failure: undefined, stop: Deferred.makeUnsafe() }
         const ended = yield* running.runChunk(jobId, state.owner, (claim) =>
           Effect.raceFirst(
-            runQuestions(jobId, chunk, claim, unstored),
+            runQuestions(jobId, state.lane, chunk, claim, unstored),
             Effect.raceFirst(jobStopped(jobId), Effect.as(Deferred.await(unstored.stop), "unstored" as const))
           ))
         // `stopped`: by cancel (or by the job's failure) on this replica.
@@ -184,6 +192,7 @@ export const makeJobSteps = Effect.gen(function*() {
         Effect.provideService(WorkflowEngine.WorkflowEngine, engine)
       )
       yield* running.stop(jobId)
+      yield* batchLane.cancel(jobId)
       const cancelled = yield* persist(
         store.recordRemaining(jobId, (item) => errorResult(item.index, item.model ?? config.defaultModel, cancelledMessage, 0, 0))
       )

@@ -337,7 +337,7 @@ export const makeJobStore = Effect.gen(function*() {
   }
 })
 
-type JobStoreShape = Effect.Success<typeof makeJobStore>
+export type JobStoreShape = Effect.Success<typeof makeJobStore>
 
 /** Every method fails with `SqlError` only. */
 export type JobStoreError = SqlError

@@ -6,26 +6,13 @@
  */
 import type { Effect, Option } from "effect"
 import type { UpstreamError } from "../domain/Errors.ts"
+import type { ProviderBatchStatus } from "../domain/Lane.ts"
 import type { CompletionRequest, Target } from "./types.ts"
-
-/** A provider batch's state, in our words (both providers' are mapped onto these). */
-export type ProviderBatchState =
-  | "submitting"
-  | "validating"
-  | "in_progress"
-  | "finalizing"
-  | "ended"
-  | "failed"
-  | "expired"
-  | "cancelling"
-  | "cancelled"
-
-/** States after which the provider does no more with a batch. */
-export const endedStates: ReadonlySet<ProviderBatchState> = new Set(["ended", "failed", "expired", "cancelled"])
 
 export interface BatchStatus {
   readonly id: string
-  readonly state: ProviderBatchState
+  /** Both providers' states mapped onto ours. */
+  readonly state: ProviderBatchStatus
   readonly succeeded: number
   readonly failed: number
   /** Why the provider refused the whole batch (validation), when it says. */

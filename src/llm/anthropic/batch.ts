@@ -8,7 +8,7 @@ import type Anthropic from "@anthropic-ai/sdk"
 import type { MessageBatch } from "@anthropic-ai/sdk/resources/messages/batches"
 import { Effect, Option, Schema } from "effect"
 import type { BatchApi, BatchLine, BatchStatus, LineResult } from "../batchApi.ts"
-import { resultLines } from "../batchLines.ts"
+import { jsonlLines, resultLines } from "../batchLines.ts"
 import { toUpstreamError } from "../failures.ts"
 import type { SdkFetchOptions } from "../fetch.ts"
 import type { Target } from "../types.ts"
@@ -54,6 +54,8 @@ const ResultLine = Schema.Struct({
   })
 })
 
+const ResultJsonl = Schema.fromJsonString(ResultLine)
+
 const ErrorType = Schema.Struct({ error: Schema.Struct({ type: Schema.String }) })
 const isErrorType = Schema.is(ErrorType)
 
@@ -94,11 +96,17 @@ export const makeAnthropicBatchApi = (fetchOptions: SdkFetchOptions): BatchApi =
         .pipe(Effect.map(statusOf)),
     status: (target, id) => call(target, (client, signal) => client.messages.batches.retrieve(id, {}, { signal })).pipe(Effect.map(statusOf)),
     results: (target, id) =>
+      // Read whole, as the SDK's `results` would stream it (our fetch hands back read bodies, not streams).
       call(target, async (client, signal) => {
-        const lines: Array<unknown> = []
-        for await (const line of await client.messages.batches.results(id, {}, { signal })) lines.push(line)
-        return lines
-      }).pipe(Effect.map((lines) => resultLines(lines, ResultLine, toLineResult))),
+        const batch = await client.messages.batches.retrieve(id, {}, { signal })
+        if (batch.results_url === null) return ""
+        const response = await client.get<Response>(batch.results_url, {
+          headers: { Accept: "application/binary" },
+          __binaryResponse: true,
+          signal
+        })
+        return response.text()
+      }).pipe(Effect.map((text) => resultLines(jsonlLines(text), ResultJsonl, toLineResult))),
     cancel: (target, id) => Effect.asVoid(call(target, (client, signal) => client.messages.batches.cancel(id, {}, { signal }))),
     find: () => Effect.succeed(Option.none())
   }

@@ -7,7 +7,8 @@
 import { Effect, Option, Schema } from "effect"
 import OpenAI, { toFile } from "openai"
 import type { Batch } from "openai/resources/batches"
-import type { BatchApi, BatchStatus, BatchTag, LineResult, ProviderBatchState } from "../batchApi.ts"
+import type { ProviderBatchStatus } from "../../domain/Lane.ts"
+import type { BatchApi, BatchStatus, BatchTag, LineResult } from "../batchApi.ts"
 import { jsonlLines, resultLines } from "../batchLines.ts"
 import { toUpstreamError } from "../failures.ts"
 import type { SdkFetchOptions } from "../fetch.ts"
@@ -18,7 +19,7 @@ import { makeOpenAiClients } from "./transport.ts"
 
 const endpoint = "/v1/chat/completions"
 
-const states: Readonly<Record<Batch["status"], ProviderBatchState>> = {
+const states: Readonly<Record<Batch["status"], ProviderBatchStatus>> = {
   validating: "validating",
   in_progress: "in_progress",
   finalizing: "finalizing",

@@ -1,0 +1,65 @@
+/**
+ * The provider batch lane of this process (docs/jobs.md, *Batch lane*): a route for a job's run
+ * on the `batch` or `auto` lane (jobLane.ts), and the cancelling of a job's provider batches.
+ */
+import { Context, Effect, Layer, type Scope } from "effect"
+import type { SqlError } from "effect/sql/SqlError"
+import { AppConfig } from "../../config/AppConfig.ts"
+import type { Lane } from "../../domain/Lane.ts"
+import { finishedProviderBatchStatuses } from "../../domain/Lane.ts"
+import { isProviderName, type ProviderName, providers } from "../../domain/providers.ts"
+import { pricesWith } from "../../gateway/prices.ts"
+import { adapters } from "../../llm/adapters.ts"
+import type { BatchApi } from "../../llm/batchApi.ts"
+import type { LaneRouteShape } from "../../llm/laneRoute.ts"
+import { resolveTarget } from "../../llm/LlmClient.ts"
+import { JobStore } from "../store.ts"
+import { makeJobLane } from "./jobLane.ts"
+
+/** Results files of 50,000 lines run to tens of MB: the configured provider's own, not a caller's base. */
+const maxBatchResponseBytes = 1024 * 1024 * 1024
+
+export class BatchLane extends Context.Service<BatchLane, {
+  /** The route of one run of a job's chunk, open while `Scope` is. */
+  readonly route: (jobId: string, lane: Exclude<Lane, "sync">) => Effect.Effect<LaneRouteShape, SqlError, Scope.Scope>
+  /** Asks the providers to cancel the job's batches still running (a cancelled job); failures are logged. */
+  readonly cancel: (jobId: string) => Effect.Effect<void>
+}>()("llm-batch/BatchLane") {
+  static readonly layer = Layer.effect(
+    BatchLane,
+    Effect.gen(function*() {
+      const config = yield* AppConfig
+      const store = yield* JobStore
+      const fetchOptions = { maxResponseBytes: Math.max(config.maxUpstreamResponseBytes, maxBatchResponseBytes) }
+      const apis = {
+        openai: adapters.openai.makeBatchApi(fetchOptions),
+        anthropic: adapters.anthropic.makeBatchApi(fetchOptions)
+      }
+      const apiOf = (provider: ProviderName): BatchApi => apis[providers[provider].protocol]
+      const prices = yield* pricesWith(config.modelPrices)
+
+      // A first ask at the provider's own base (the server's key, trusted); repairs and a caller's
+      // api_base go the sync way, and so do providers without a batch API (`auto`; `batch` refuses them at submit).
+      const takes: LaneRouteShape["takes"] = (request, target) =>
+        providers[request.model.provider].capabilities.batch && request.apiBase === undefined && target.trusted &&
+        !request.messages.some((message) => message.role === "assistant")
+
+      const route = (jobId: string) =>
+        Effect.flatMap(Effect.scope, (scope) =>
+          makeJobLane({ jobId, store, settings: config.jobs.batchLane, apiOf, prices, takes }, scope))
+
+      const cancel = (jobId: string) =>
+        Effect.gen(function*() {
+          for (const row of yield* store.providerBatches(jobId)) {
+            if (finishedProviderBatchStatuses.has(row.status) || row.batchId === null || !isProviderName(row.provider)) continue
+            const request = { model: { provider: row.provider, name: row.model ?? "" }, messages: [], temperature: 0, maxTokens: 1 }
+            const target = yield* resolveTarget(config, request)
+            yield* apiOf(row.provider).cancel(target, row.batchId)
+            yield* store.updateProviderBatch(jobId, row.seq, { status: "cancelling", succeeded: row.succeeded, failed: row.failed })
+          }
+        }).pipe(Effect.catchCause((cause) => Effect.logWarning(`batch job ${jobId}: cancelling its provider batches failed`, cause)))
+
+      return BatchLane.of({ route, cancel })
+    })
+  )
+}
