@@ -69,60 +69,64 @@ const syncCalls = (upstream: FakeUpstreamState) => upstream.requests.filter((req
 
 const gpt = "openai/gpt-4o-mini"
 
-describe("the batch lane: checks, repairs and retries", () => {
-  it.live("a structured answer that does not validate is repaired through the sync lane", () =>
-    withJobs(Effect.gen(function*() {
-      const upstream = yield* FakeUpstream
-      upstream.script("Is the sky blue", { text: "Sure it is." })
-      upstream.script("corrected JSON", { text: '{"answer": true, "reason": "Rayleigh scattering."}' })
-      const { results } = yield* runJob([{ index: 1, question: "Is the sky blue?", model: gpt, response_model: "yes_no" }])
-      expect(results.get(1)).toMatchObject({ status: "success", result: { answer: true }, retry_count: 1, lane: "batch" })
-      expect(upstream.batches.created).toHaveLength(1)
-      // The repair went the sync way: one call, no second provider batch.
-      expect(syncCalls(upstream)).toHaveLength(1)
-      expect(syncCalls(upstream)[0]!.allText).toContain("Sure it is.")
-    })), 30_000)
+for (const { model, protocol } of models) {
+  describe(`the batch lane (${protocol}): checks, repairs and retries`, () => {
+    it.live("a structured answer that does not validate is repaired through the sync lane", () =>
+      withJobs(Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        upstream.script("Is the sky blue", { text: "Sure it is." })
+        upstream.script("corrected JSON", { text: '{"answer": true, "reason": "Rayleigh scattering."}' })
+        const { results } = yield* runJob([{ index: 1, question: "Is the sky blue?", model, response_model: "yes_no" }])
+        expect(results.get(1)).toMatchObject({ status: "success", result: { answer: true }, retry_count: 1, lane: "batch" })
+        expect(upstream.batches.created).toHaveLength(1)
+        // The repair went the sync way: one call, no second provider batch.
+        expect(syncCalls(upstream)).toHaveLength(1)
+        expect(syncCalls(upstream)[0]!.allText).toContain("Sure it is.")
+      })), 30_000)
 
-  it.live("errored and expired lines are retried alone, in the next provider batch", () =>
-    withJobs(Effect.gen(function*() {
-      const upstream = yield* FakeUpstream
-      upstream.script("flaky", { status: 500 }, { text: "fine now" })
-      upstream.script("slow", { batchExpired: true }, { text: "in time now" })
-      const { job, results } = yield* runJob([
-        { index: 1, question: "steady", model: gpt },
-        { index: 2, question: "flaky", model: gpt },
-        { index: 3, question: "slow", model: gpt }
-      ])
-      expect([...results.values()].every((result) => result.status === "success")).toBe(true)
-      expect(results.get(2)).toMatchObject({ result: "fine now", attempts: 2 })
-      expect(results.get(3)).toMatchObject({ result: "in time now", attempts: 2 })
-      expect(upstream.batches.created.map((batch) => batch.customIds.map((id) => id.split("-").slice(1).join("-")).toSorted()))
-        .toEqual([["1-1", "2-1", "3-1"], ["2-2", "3-2"]])
-      expect(job.provider_batches.map((batch) => [batch.status, batch.succeeded, batch.failed]))
-        .toEqual([["ended", 1, 2], ["ended", 2, 0]])
-    })), 30_000)
+    it.live("errored and expired lines are retried alone, in the next provider batch", () =>
+      withJobs(Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        upstream.script("flaky", { status: 500 }, { text: "fine now" })
+        upstream.script("slow", { batchExpired: true }, { text: "in time now" })
+        const { job, results } = yield* runJob([
+          { index: 1, question: "steady", model },
+          { index: 2, question: "flaky", model },
+          { index: 3, question: "slow", model }
+        ])
+        expect([...results.values()].every((result) => result.status === "success")).toBe(true)
+        expect(results.get(2)).toMatchObject({ result: "fine now", attempts: 2 })
+        expect(results.get(3)).toMatchObject({ result: "in time now", attempts: 2 })
+        expect(upstream.batches.created.map((batch) => batch.customIds.map((id) => id.split("-").slice(1).join("-")).toSorted()))
+          .toEqual([["1-1", "2-1", "3-1"], ["2-2", "3-2"]])
+        expect(job.provider_batches.map((batch) => [batch.status, batch.succeeded, batch.failed]))
+          .toEqual([["ended", 1, 2], ["ended", 2, 0]])
+      })), 30_000)
 
-  it.live("a whole batch that expires is shown on the job, and its lines go again", () =>
-    withJobs(Effect.gen(function*() {
-      const upstream = yield* FakeUpstream
-      upstream.batches.script({ expireAfter: 0 })
-      const { job, results } = yield* runJob([{ index: 1, question: "one", model: gpt }, { index: 2, question: "two", model: gpt }])
-      expect([...results.values()].map((result) => result.status)).toEqual(["success", "success"])
-      expect(job.provider_batches.map((batch) => batch.status)).toEqual(["expired", "ended"])
-      expect(upstream.batches.created.map((batch) => batch.customIds.length)).toEqual([2, 2])
-    })), 30_000)
+    it.live("a whole batch that expires is shown on the job, and its lines go again", () =>
+      withJobs(Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        upstream.batches.script({ expireAfter: 0 })
+        const { job, results } = yield* runJob([{ index: 1, question: "one", model }, { index: 2, question: "two", model }])
+        expect([...results.values()].map((result) => result.status)).toEqual(["success", "success"])
+        // OpenAI says the batch expired; Anthropic ends it with every line expired.
+        expect(job.provider_batches.map((batch) => [batch.status, batch.failed]))
+          .toEqual([[protocol === "openai" ? "expired" : "ended", 2], ["ended", 0]])
+        expect(upstream.batches.created.map((batch) => batch.customIds.length)).toEqual([2, 2])
+      })), 30_000)
 
-  it.live("a batch the provider refuses as a whole fails its questions with the reason, shown on the job", () =>
-    withJobs(Effect.gen(function*() {
-      const upstream = yield* FakeUpstream
-      upstream.batches.script({ failValidation: "line 1: the model is not available on the Batch API" })
-      const { job, results } = yield* runJob([{ index: 1, question: "refused", model: gpt }])
-      expect(results.get(1)).toMatchObject({ status: "error", lane: "sync" })
-      expect(results.get(1)!.error_message).toContain("refused batch")
-      expect(job.provider_batches).toMatchObject([{ status: "failed", error: expect.stringContaining("not available") }])
-      expect(upstream.batches.created).toHaveLength(1)
-    })), 30_000)
-})
+    it.live("a batch the provider refuses as a whole fails its questions with the reason, shown on the job", () =>
+      withJobs(Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        upstream.batches.script({ failValidation: "the model is not available on the Batch API" })
+        const { job, results } = yield* runJob([{ index: 1, question: "refused", model }])
+        expect(results.get(1)).toMatchObject({ status: "error", lane: "sync" })
+        // OpenAI fails the batch after validating it; Anthropic refuses it at create (a 400).
+        expect(results.get(1)!.error_message).toContain(protocol === "openai" ? "refused batch" : "not available")
+        expect(job.provider_batches).toMatchObject([{ status: "failed", error: expect.stringContaining("not available") }])
+      })), 30_000)
+  })
+}
 
 describe("the batch lane: cost, budget, cache and auto", () => {
   const prices = { MODEL_PRICES: JSON.stringify({ [gpt]: { input_per_mtok: 1, output_per_mtok: 2 } }) }
