@@ -11,6 +11,7 @@ import { AppConfig } from "../config/AppConfig.ts"
 import { ServiceFault } from "../domain/Errors.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
+import { budgetRefusal, estimateJob, estimatePlan } from "./estimate.ts"
 import { workflowEngineLayer } from "./cluster.ts"
 import { corruptStore, databaseLayer, describeCause, isCorrupt, JobStoreUnavailableError } from "./database.ts"
 import { Jobs, type JobsShape } from "./Jobs.ts"
@@ -79,6 +80,12 @@ const makeJobs = Effect.gen(function*() {
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
     const plan = yield* checkBatch(request, limits)
     yield* batchLaneCheck(request.lane, plan, config.defaultModel)
+    // A budget the prompts alone exceed is refused before anything is stored or sent (counting
+    // costs ~45 µs a question, and loading an OpenAI tokenizer ~2 s once per process).
+    if (request.max_cost_usd !== undefined) {
+      const refusal = budgetRefusal(yield* estimatePlan(request, plan, config))
+      if (refusal !== undefined) return yield* refusal
+    }
     // On the batch lane a chunk's waves go to the provider together: one chunk per job, however large.
     const chunkSize = request.lane === "sync" ? config.jobs.chunkSize : config.jobs.batchLane.chunkSize
     const { chunkDependencies, chunkOf } = chunkPlan(plan, chunkSize)
@@ -161,6 +168,7 @@ const makeJobs = Effect.gen(function*() {
 
   return Jobs.of({
     submit,
+    estimate: (request) => estimateJob(request, config),
     get: find,
     list: (owner, limit) => orStoreDefect(readTurn(store.list(owner, limit))),
     results,
@@ -216,6 +224,7 @@ export const unavailableJobs = (reason: unknown) => {
   const fail = Effect.die(new Error(`batch jobs are unavailable on this service: ${reason instanceof Error ? reason.message : String(reason)}`))
   return Jobs.of({
     submit: () => fail,
+    estimate: () => fail,
     get: () => fail,
     list: () => fail,
     results: () => Stream.fromEffect(fail),
