@@ -7,7 +7,7 @@
 import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { checkBatch, type PlanLimits } from "../batch/plan.ts"
-import { AppConfig } from "../config/AppConfig.ts"
+import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import { ServiceFault } from "../domain/Errors.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
@@ -219,12 +219,15 @@ export const layerWithDatabase = Layer.effect(Jobs, makeJobs).pipe(
   Layer.provideMerge(runtime)
 )
 
-/** `Jobs` when the store could not be opened: every call says why (the rest of the service works). */
-export const unavailableJobs = (reason: unknown) => {
+/**
+ * `Jobs` when the store could not be opened: every call says why (the rest of the service works),
+ * but an estimate, which needs no store, still answers.
+ */
+export const unavailableJobs = (reason: unknown, config: AppConfigShape) => {
   const fail = Effect.die(new Error(`batch jobs are unavailable on this service: ${reason instanceof Error ? reason.message : String(reason)}`))
   return Jobs.of({
     submit: () => fail,
-    estimate: () => fail,
+    estimate: (request) => estimateJob(request, config),
     get: () => fail,
     list: () => fail,
     results: () => Stream.fromEffect(fail),
