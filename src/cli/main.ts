@@ -11,11 +11,11 @@ import { loadDotEnv } from "../config/dotenv.ts"
 import { runMain } from "../launch.ts"
 import { ask } from "./ask.ts"
 import { UsageError } from "./errors.ts"
-import { cancel, jobs, results, status, submit } from "./jobs.ts"
+import { cancel, estimate, jobs, results, status, submit } from "./jobs.ts"
 import { mcp } from "./mcp.ts"
 import { serve } from "./serve.ts"
 
-const subcommands = [serve, ask, mcp, submit, status, results, cancel, jobs] as const
+const subcommands = [serve, ask, mcp, estimate, submit, status, results, cancel, jobs] as const
 
 const root = Command.make("llm-batch").pipe(
   Command.withDescription(
