@@ -1,14 +1,11 @@
 import { tmpdir } from "node:os"
 import { join } from "node:path"
-import { configDefaults, defineConfig } from "vitest/config"
+import { defineConfig } from "vitest/config"
 
 // Node's compile cache for the workers (forked after this runs, so they inherit it) and for every
 // process the tests start (test/support/childEnv.ts passes it on): `node src/…` from source then
 // compiles and strips its modules once per machine, about a third of a spawn's CPU.
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), "llm-batch-test-compile-cache")
-
-/** Both build into the checkout's dist/ (`scripts/dev start` and `npm pack`'s prepack): never at once. */
-const buildsDist = ["test/ship/dev.test.ts", "test/ship/package.test.ts"]
 
 export default defineConfig({
   test: {
@@ -18,12 +15,9 @@ export default defineConfig({
     // child processes, Redis, PostgreSQL or a browser, so three at once keep both cores busy
     // (docs/development.md, "Test suite timing").
     maxWorkers: 3,
-    projects: [
-      {
-        extends: true,
-        test: { name: "suite", include: ["test/**/*.test.ts"], exclude: [...configDefaults.exclude, ...buildsDist] }
-      },
-      { extends: true, test: { name: "dist", include: buildsDist, fileParallelism: false } }
-    ]
+    // A worker runs file after file without importing effect and the sources again for each: about
+    // a second of CPU a file. Tests keep their state in layers and scopes, not in modules; the two
+    // files that build the checkout's dist/ take a lock for it (test/support/distLock.ts).
+    isolate: false
   }
 })
