@@ -9,27 +9,29 @@ import { BaseSequencer, type TestSpecification } from "vitest/node"
 process.env.NODE_COMPILE_CACHE ??= join(tmpdir(), "llm-batch-test-compile-cache")
 
 /**
- * The longest files, longest first (docs/development.md, "Test suite timing"). Vitest orders the
- * others by their last duration, or by size when it has none (a fresh clone): a 40 s file started
- * last would run on alone after the rest.
+ * The longest files first (docs/development.md, "Test suite timing"). Vitest orders the others by
+ * their last duration, or by size when it has none (a fresh clone): a 40 s file started last would
+ * run on alone after the rest. Files that keep the CPU busy with several service processes
+ * alternate with ones that mostly wait (installs, builds, a browser), so three starting together
+ * do not starve each other's processes into their timeouts.
  */
 const startFirst = [
   "test/jobs/coldStart.test.ts",
-  "test/jobs/replicas.test.ts",
-  "test/cli/jobs.test.ts",
-  "test/jobs/replicaResults.test.ts",
-  "test/ship/package.test.ts",
-  "test/jobs/crash.test.ts",
   "test/ship/dockerfile.test.ts",
+  "test/cli/jobs.test.ts",
   "test/ship/readme.test.ts",
-  "test/ship/dev.test.ts",
-  "test/cli/ask.test.ts",
-  "test/security/heap.test.ts",
+  "test/jobs/replicas.test.ts",
+  "test/ship/package.test.ts",
+  "test/jobs/replicaResults.test.ts",
   "test/console/jobs.test.ts",
+  "test/cli/ask.test.ts",
+  "test/ship/dev.test.ts",
+  "test/jobs/crash.test.ts",
+  "test/console/run.test.ts",
+  "test/security/heap.test.ts",
   "test/jobs/replicaCancel.test.ts",
   "test/jobs/postgres.test.ts",
-  "test/http/shutdown.test.ts",
-  "test/console/run.test.ts"
+  "test/http/shutdown.test.ts"
 ]
 
 class LongestFirst extends BaseSequencer {
