@@ -192,6 +192,8 @@ export interface Service {
   /** performance.now() at spawn and when /health first answered. */
   readonly startedAt: number
   readonly healthyAt: number
+  /** How it ended, once it has (`code 1`, `signal SIGKILL`); undefined while it runs. */
+  readonly exited: () => string | undefined
   readonly ask: (questions: ReadonlyArray<Question>) => Promise<AskResult>
   readonly stop: () => Promise<void>
 }
@@ -222,20 +224,21 @@ const summarize = (body: string): { readonly ok: number; readonly cached: number
 }
 
 export const startService = async (
-  upstream: Upstream,
+  upstream: Pick<Upstream, "baseUrl">,
   env: Readonly<Record<string, string>> = {},
   nodeArgs: ReadonlyArray<string> = [],
   /** Instead of the bundle: the profile runs `src/main.ts`, whose frames name their package. */
   entry?: string
 ): Promise<Service> => {
   if (entry === undefined) await buildOnce()
-  const args = entry === undefined ? startArgs : [...startArgs.slice(0, -1), entry]
+  // The caller's flags after `pnpm start`'s: V8 takes the last of a repeated flag (--max-old-space-size).
+  const args = [...startArgs.slice(0, -1), ...nodeArgs, entry ?? startArgs.at(-1)!]
   const port = await freePort()
   // Services run side by side (the memory scenario's beside the main one): each has its own store.
   const ownDataDir = env.DATA_DIR === undefined ? mkdtempSync(join(tmpdir(), "llm-batch-bench-data-")) : undefined
   const dataDir = env.DATA_DIR ?? ownDataDir!
   const startedAt = performance.now()
-  const child = startChild(process.execPath, [...nodeArgs, ...args], {
+  const child = startChild(process.execPath, args, {
     DATA_DIR: dataDir,
     PORT: String(port),
     HOST: "127.0.0.1",
@@ -254,6 +257,8 @@ export const startService = async (
     dataDir,
     startedAt,
     healthyAt,
+    exited: () =>
+      child.signalCode !== null ? `signal ${child.signalCode}` : child.exitCode !== null ? `code ${child.exitCode}` : undefined,
     ask: async (questions) => {
       const response = await http(port, "POST", "/ask", { questions })
       if (response.status !== 200) throw new Error(`/ask answered ${response.status}: ${response.body.slice(0, 300)}`)

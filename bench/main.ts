@@ -3,10 +3,12 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas, estimate)
+ *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas,
+ *                              estimate, batchlane)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
+import { batchLane } from "./batchLane.ts"
 import { cache } from "./cache.ts"
 import { estimates } from "./estimate.ts"
 import { fanout } from "./fanout.ts"
@@ -32,7 +34,8 @@ const scenarios: Record<string, Scenario> = {
   jobs: (upstream) => jobs(upstream),
   readers: (upstream) => readersScenario(upstream),
   replicas: (upstream) => replicas(upstream),
-  estimate: (upstream) => estimates(upstream)
+  estimate: (upstream) => estimates(upstream),
+  batchlane: () => batchLane()
 }
 
 const chosen = process.argv.slice(2)
