@@ -45,10 +45,12 @@ export interface RunOptions {
   /** USD spent against `maxCostUsd` before this run (a job's earlier chunks, its work before a restart). */
   readonly spentUsd?: number | undefined
   /**
-   * Calls may wait hours on provider batches (a job on the batch lane): questions are not gated by
-   * the budget here — the lane checks each provider batch's worst case before it is sent.
+   * Calls may wait hours on provider batches (a job on the batch lane): at most `gate`'s permits
+   * of questions run at once — each waiting one holds ~16 KB of heap, and the gate is shared by the
+   * process's jobs — and the budget is not checked here: the lane checks each provider batch's worst
+   * case before it is sent.
    */
-  readonly providerBatches?: boolean | undefined
+  readonly providerBatches?: { readonly gate: Semaphore.Semaphore } | undefined
 }
 
 /** Plans a batch and runs it: for surfaces that have no use for the plan before the run. */
@@ -89,7 +91,9 @@ export const runPlan = Effect.fnUntraced(function*(
   // With a budget, a question is checked against it when it may be sent at once: no more questions
   // start than the batch may have calls in flight, so the rest wait here rather than in LlmClient's
   // queue, where they would all have passed the check already.
-  const gate = budget === undefined || options.providerBatches === true
+  const gate = options.providerBatches !== undefined
+    ? options.providerBatches.gate
+    : budget === undefined
     ? undefined
     : yield* Semaphore.make(options.alone === true ? config.llmConcurrency : config.batchConcurrency)
 

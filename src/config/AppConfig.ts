@@ -5,7 +5,7 @@
 import { Config, ConfigProvider, Context, Layer, type LogLevel, Option, Redacted, Schema } from "effect"
 import { maxRepairRetries } from "../domain/Batch.ts"
 import { type ProviderName, providerNames, providers } from "../domain/providers.ts"
-import { defaultRequestLimits, heapLimitBytes, limitsMisfit } from "./limits.ts"
+import { defaultBatchWaiting, defaultRequestLimits, heapLimitBytes, limitsMisfit } from "./limits.ts"
 import { type RateLimitRule, rateLimitsConfig } from "./rateLimits.ts"
 import { fallbacksSetting, type ModelPrice, modelPricesSetting } from "./gateway.ts"
 import { observabilityConfig, type ObservabilitySettings } from "./observability.ts"
@@ -130,6 +130,8 @@ export interface BatchLaneSettings {
   readonly maxBytes: number
   /** Questions per chunk of a job on the batch lane: a chunk's waves go to the provider together. */
   readonly chunkSize: number
+  /** Questions of the batch lane this process lets wait on provider batches at once (BATCH_MAX_WAITING; default from the heap). */
+  readonly maxWaiting: number
 }
 
 const positiveInt = (name: string, fallback: number) =>
@@ -215,7 +217,8 @@ const jobSettings: Config.Config<JobSettings> = Config.all({
     collectMs: positiveInt("BATCH_COLLECT_MS", 1_000),
     maxRequests: positiveInt("BATCH_MAX_REQUESTS", 50_000),
     maxBytes: positiveInt("BATCH_MAX_BYTES", 200 * 1024 * 1024),
-    chunkSize: positiveInt("BATCH_CHUNK_SIZE", 100_000)
+    chunkSize: positiveInt("BATCH_CHUNK_SIZE", 100_000),
+    maxWaiting: positiveInt("BATCH_MAX_WAITING", defaultBatchWaiting(heapLimitBytes()))
   })
 })
 

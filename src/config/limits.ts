@@ -65,3 +65,15 @@ export const limitsMisfit = (limits: RequestLimits, heapBytes: number): string |
     "those limits (unset, MAX_JOB_BODY_BYTES and MAX_JSON_VALUES are derived from the heap), or give the process " +
     "a larger heap (node --max-old-space-size)"
 }
+
+/**
+ * Heap a question holds while its call waits on a provider batch (its suspended call: measured
+ * 13–15 KB with `pnpm bench batchlane`), and the most such questions a process holds at once by
+ * default: `requestHeapShare` of the heap. At the shipped 256 MB about 6,900: a 50,000-question job
+ * then goes to the provider in batches of that many (docs/jobs.md, *Batch lane*); 15,000 waiting at
+ * once exhausted that heap.
+ */
+export const bytesPerWaitingQuestion = 16 * 1024
+
+export const defaultBatchWaiting = (heapBytes: number): number =>
+  Math.max(100, Math.floor((heapBytes * requestHeapShare) / bytesPerWaitingQuestion))

@@ -103,7 +103,14 @@ export const makeJobSteps = Effect.gen(function*() {
           ))
       // The job's budget counts what its recorded results cost (earlier chunks, work before a restart).
       const budget = yield* persist(store.budget(jobId))
-      const run = runPlan(plan, { claim, settled, deadline: false, onResult: record, providerBatches: lane !== "sync", ...budget })
+      const run = runPlan(plan, {
+        claim,
+        settled,
+        deadline: false,
+        onResult: record,
+        ...budget,
+        ...(lane === "sync" ? {} : { providerBatches: { gate: batchLane.waiting } })
+      })
       yield* (lane === "sync"
         ? run
         : Effect.scoped(Effect.flatMap(batchLane.route(jobId, lane), (route) => Effect.provideService(run, LaneRoute, route))))

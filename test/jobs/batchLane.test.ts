@@ -194,3 +194,13 @@ describe("the batch lane: cost, budget, cache and auto", () => {
       expect(refused.message).toContain('"lane": "auto"')
     })), 30_000)
 })
+
+describe("the batch lane: memory", () => {
+  it.live("no more questions wait on provider batches at once than BATCH_MAX_WAITING: the rest go in later batches", () =>
+    withJobs(Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const { results } = yield* runJob(Array.from({ length: 5 }, (_, i) => ({ index: i + 1, question: `q${i + 1}`, model: gpt })))
+      expect([...results.values()].every((result) => result.status === "success" && result.lane === "batch")).toBe(true)
+      expect(upstream.batches.created.map((batch) => batch.customIds.length)).toEqual([2, 2, 1])
+    }), { BATCH_MAX_WAITING: "2" }), 30_000)
+})

@@ -2,7 +2,7 @@
  * The provider batch lane of this process (docs/jobs.md, *Batch lane*): a route for a job's run
  * on the `batch` or `auto` lane (jobLane.ts), and the cancelling of a job's provider batches.
  */
-import { Context, Effect, Layer, Option, type Scope } from "effect"
+import { Context, Effect, Layer, Option, type Scope, Semaphore } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../../config/AppConfig.ts"
 import type { Lane } from "../../domain/Lane.ts"
@@ -28,6 +28,8 @@ const maxBatchResponseBytes = 1024 * 1024 * 1024
 export class BatchLane extends Context.Service<BatchLane, {
   /** The route of one run of a job's chunk, open while `Scope` is. */
   readonly route: (jobId: string, lane: Exclude<Lane, "sync">) => Effect.Effect<LaneRouteShape, SqlError, Scope.Scope>
+  /** Questions of this process's jobs that may wait on provider batches at once (BATCH_MAX_WAITING). */
+  readonly waiting: Semaphore.Semaphore
   /** Asks the providers to cancel the job's batches still running (a cancelled job); failures are logged. */
   readonly cancel: (jobId: string) => Effect.Effect<void>
 }>()("llm-batch/BatchLane") {
@@ -88,7 +90,8 @@ export class BatchLane extends Context.Service<BatchLane, {
           }
         }).pipe(Effect.catchCause((cause) => Effect.logWarning(`batch job ${jobId}: reading its provider batches failed`, cause)))
 
-      return BatchLane.of({ route, cancel })
+      const waiting = yield* Semaphore.make(config.jobs.batchLane.maxWaiting)
+      return BatchLane.of({ route, waiting, cancel })
     })
   )
 }
