@@ -1,0 +1,43 @@
+/**
+ * A question's `meta` over HTTP: back on its result from POST /ask, POST /ask/stream and a job's
+ * results (submitted as JSONL, the way `llm-batch run` sends rows).
+ */
+import { describe, expect, it } from "@effect/vitest"
+import { Effect } from "effect"
+import { TestServer } from "../support/TestServer.ts"
+import { jobResults, parseResults, submitJob, waitForJob } from "../support/jobs.ts"
+
+const questions = [
+  { index: 1, question: "first", meta: { id: "a-1", row: 2 } },
+  { index: 2, question: "second", meta: { id: "b-2", row: 3, ok: true, none: null } },
+  { index: 3, question: "third" }
+]
+const metas = [questions[0]!.meta, questions[1]!.meta, undefined]
+
+describe("meta over HTTP", () => {
+  it.live("comes back unchanged from /ask, /ask/stream and a job's results", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const asked = yield* server.post("/ask", { questions })
+      expect(asked.status, asked.text).toBe(200)
+      const body = asked.body as { results: ReadonlyArray<{ meta?: unknown }> }
+      expect(body.results.map((result) => result.meta)).toEqual(metas)
+
+      const streamed = yield* server.post("/ask/stream", { questions })
+      const lines = parseResults(streamed.text).toSorted((a, b) => a.index - b.index)
+      expect(lines.map((result) => result.meta)).toEqual(metas)
+
+      const job = yield* submitJob(questions.map((q) => JSON.stringify(q)).join("\n"), { contentType: "application/jsonl" })
+      yield* waitForJob(job.id)
+      const stored = (yield* jobResults(job.id)).results.toSorted((a, b) => a.index - b.index)
+      expect(stored.map((result) => result.meta)).toEqual(metas)
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("refuses a meta larger than its limit with a 400 naming the field", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const answer = yield* server.post("/ask", { questions: [{ index: 1, question: "q", meta: { big: "x".repeat(3000) } }] })
+      expect(answer.status).toBe(400)
+      expect(answer.text).toContain("meta")
+    }).pipe(Effect.provide(TestServer.layer())))
+})
