@@ -13,6 +13,7 @@ import { InvalidRequest, NotFound, PayloadTooLarge } from "../domain/Http.ts"
 import type { QuestionItem } from "../domain/Batch.ts"
 import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
 import { describeLines, JsonlQuestionReader } from "../domain/jsonl.ts"
+import { resultsCsv } from "../domain/resultsTable.ts"
 import { defaultLane } from "../domain/Lane.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { Api, Caller, ParameterErrors } from "./Api.ts"
@@ -105,9 +106,18 @@ const JobsRoutes = HttpApiBuilder.group(
       .handleRaw("jobResults", ({ params, query }) =>
         Effect.gen(function*() {
           const owner = yield* Caller
-          yield* jobs.get(params.id, owner)
-          return ndjsonResponse(jobs.results(params.id, owner, { follow: query.follow ?? false }))
-        }).pipe(Effect.mapError(notFound)))
+          yield* jobs.get(params.id, owner).pipe(Effect.mapError(notFound))
+          if (query.format !== "csv") return ndjsonResponse(jobs.results(params.id, owner, { follow: query.follow ?? false }))
+          if (query.follow === true) {
+            return yield* new InvalidRequest({ error: "format=csv is one table of the results stored now: leave out follow" })
+          }
+          // A table's columns depend on every answer: the stored results are read whole (at most MAX_JOB_SIZE).
+          const results = yield* Stream.runCollect(jobs.results(params.id, owner, { follow: false })).pipe(Effect.mapError(notFound))
+          return HttpServerResponse.text(resultsCsv(results), {
+            contentType: "text/csv; charset=utf-8",
+            headers: { "content-disposition": `attachment; filename="${params.id}.csv"` }
+          })
+        }))
       .handleRaw("jobQuestions", ({ params }) =>
         Effect.gen(function*() {
           const owner = yield* Caller
