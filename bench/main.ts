@@ -3,11 +3,12 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas)
+ *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas, datasets)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
 import { cache } from "./cache.ts"
+import { datasets } from "./datasets.ts"
 import { fanout } from "./fanout.ts"
 import { jobs } from "./jobs.ts"
 import { renderTable, type Row, type Service, startService, startUpstream, stopAll, type Upstream } from "./lib.ts"
@@ -30,7 +31,8 @@ const scenarios: Record<string, Scenario> = {
   memory: (upstream) => startupAndMemory(upstream),
   jobs: (upstream) => jobs(upstream),
   readers: (upstream) => readersScenario(upstream),
-  replicas: (upstream) => replicas(upstream)
+  replicas: (upstream) => replicas(upstream),
+  datasets: () => datasets()
 }
 
 const chosen = process.argv.slice(2)
