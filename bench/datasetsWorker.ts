@@ -4,13 +4,13 @@
  * `llm-batch run` uploads them, then joined back to N results and written as CSV. Prints JSON:
  * rows/s and peak RSS of each pass.
  */
-import { once } from "node:events"
-import { createWriteStream, mkdtempSync, rmSync, statSync } from "node:fs"
+import { mkdtempSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { joined, questionsOf, Scan } from "../src/cli/datasets/dataset.ts"
 import { writeOutput } from "../src/cli/datasets/write.ts"
 import { answerColumns, type TableResult } from "../src/domain/resultsTable.ts"
+import { writeReviewsCsv } from "./datasetsFile.ts"
 
 const rows = Number(process.argv[2] ?? 100_000)
 const dir = mkdtempSync(join(tmpdir(), "llm-batch-bench-datasets-"))
@@ -28,14 +28,7 @@ const measure = async (pass: () => Promise<void>) => {
 
 try {
   const input = join(dir, "reviews.csv")
-  const file = createWriteStream(input)
-  file.write("id,text,stars\n")
-  for (let i = 1; i <= rows; i++) {
-    const text = i % 10 === 0 ? `"Broke after\ntwo days, ""cheap"" (#${i})"` : `"Great product, would buy again (#${i})"`
-    if (!file.write(`r${i},${text},${i % 5 + 1}\n`)) await once(file, "drain")
-  }
-  file.end()
-  await once(file, "close")
+  await writeReviewsCsv(input, rows)
   const baselineRss = mb(process.memoryUsage().rss)
 
   const scan = new Scan()

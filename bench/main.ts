@@ -8,7 +8,7 @@
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
 import { cache } from "./cache.ts"
-import { datasets } from "./datasets.ts"
+import { datasets, datasetsEndToEnd } from "./datasets.ts"
 import { fanout } from "./fanout.ts"
 import { jobs } from "./jobs.ts"
 import { renderTable, type Row, type Service, startService, startUpstream, stopAll, type Upstream } from "./lib.ts"
@@ -32,7 +32,7 @@ const scenarios: Record<string, Scenario> = {
   jobs: (upstream) => jobs(upstream),
   readers: (upstream) => readersScenario(upstream),
   replicas: (upstream) => replicas(upstream),
-  datasets: () => datasets()
+  datasets: async (upstream) => [...await datasets(), ...await datasetsEndToEnd(upstream)]
 }
 
 const chosen = process.argv.slice(2)

@@ -23,6 +23,9 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
 const duration = (s: number) =>
   s < 60 ? `${Math.ceil(s)} s` : s < 3600 ? `${Math.floor(s / 60)} min ${Math.ceil(s % 60)} s` : `${(s / 3600).toFixed(1)} h`
 
+/** Dollars: a batch of small questions spends fractions of a cent, shown to the millionth. */
+const dollars = (usd: number) => `$${usd === 0 ? "0" : usd < 0.01 ? usd.toFixed(6) : usd.toFixed(4)}`
+
 const describe = (result: ResultItem): string =>
   result.status === "success"
     ? `question ${result.index} ok (${result.model}${result.cached ? ", cached" : ""}, ${Math.round(result.latency_ms)} ms)`
@@ -53,7 +56,7 @@ export const makeProgress = (options: {
     const elapsed = (performance.now() - started) / 1000
     const rate = elapsed > 0 ? done / elapsed : 0
     const eta = rate > 0 && done < total ? `  ETA ${duration((total - done) / rate)}` : ""
-    return `  ${rate.toFixed(1)}/s${eta}  $${spent.toFixed(4)}${unpriced ? "+" : ""}`
+    return `  ${rate.toFixed(1)}/s${eta}  ${dollars(spent)}${unpriced ? "+" : ""}`
   }
 
   const bar = () => {
@@ -67,7 +70,7 @@ export const makeProgress = (options: {
 
   const summary = () =>
     `${total} ${noun}${total === 1 ? "" : "s"}: ${ok} ok, ${failed} failed in ${seconds(performance.now() - started)}` +
-    ` ($${spent.toFixed(4)}${unpriced ? " and some of unknown cost" : ""})\n`
+    ` (${dollars(spent)}${unpriced ? " and some of unknown cost" : ""})\n`
 
   const plainLine = (result: ResultItem) => {
     if (periodicMs === undefined) return write(`[${ok + failed}/${total}] ${describe(result)}\n`)

@@ -3,18 +3,18 @@
  * `Jobs` service. `POST /batches` reads and decodes its body itself, as the batch routes do, so
  * every 400 names the field path — or, for JSONL, the line.
  */
-import { Effect, Exit, Layer, Result, Stream } from "effect"
+import { Effect, Exit, Layer, Result, Schema, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { AppConfig } from "../config/AppConfig.ts"
 import { decodeWith, formatIssue } from "../domain/decode.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
 import { InvalidRequest, NotFound, PayloadTooLarge } from "../domain/Http.ts"
-import type { QuestionItem } from "../domain/Batch.ts"
+import { MaxCostUsd, type QuestionItem } from "../domain/Batch.ts"
 import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
 import { describeLines, JsonlQuestionReader } from "../domain/jsonl.ts"
 import { resultsCsv } from "../domain/resultsTable.ts"
-import { defaultLane } from "../domain/Lane.ts"
+import { defaultLane, Lane } from "../domain/Lane.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { Api, Caller, ParameterErrors } from "./Api.ts"
 import { type BodyError, readJobBody } from "./body.ts"
@@ -46,6 +46,21 @@ const decodeInTurns = Effect.fnUntraced(function*(value: unknown) {
   return { ...envelope!, questions }
 })
 
+/**
+ * A JSONL body carries only questions: the job's `lane` and `max_cost_usd` come as query parameters
+ * (`POST /batches?lane=batch&max_cost_usd=5`; `llm-batch run` streams rows this way).
+ */
+const JsonlOptions = Schema.Struct({
+  lane: Schema.optionalKey(Lane),
+  max_cost_usd: Schema.optionalKey(Schema.NumberFromString.pipe(Schema.decodeTo(MaxCostUsd)))
+})
+const decodeJsonlOptions = decodeWith(JsonlOptions, "query")
+
+const jsonlOptions = (url: string) =>
+  decodeJsonlOptions(Object.fromEntries(new URL(url, "http://localhost").searchParams)).pipe(
+    Effect.mapError((error) => new InvalidRequest({ error: `invalid query parameter: ${error.message}` }))
+  )
+
 /** `GET /batches` without `limit`. */
 const defaultListLimit = 20
 
@@ -75,7 +90,8 @@ const JobsRoutes = HttpApiBuilder.group(
     // Lines are decoded as they arrive, the body never held whole; past MAX_JOB_SIZE questions the
     // rest is not read. Bad lines are reported together; a batch error (a duplicate index, a cycle)
     // names lines too.
-    const submitJsonl = Effect.fnUntraced(function*(pieces: Stream.Stream<string, BodyError>, owner: string) {
+    const submitJsonl = Effect.fnUntraced(function*(pieces: Stream.Stream<string, BodyError>, owner: string, url: string) {
+      const options = yield* jsonlOptions(url)
       const reader = new JsonlQuestionReader(config.jobs.maxJobSize, config.maxJsonValues)
       yield* Stream.runForEachWhile(pieces, (piece) => Effect.sync(() => (reader.push(piece), !reader.full)))
       const parsed = reader.end()
@@ -84,7 +100,7 @@ const JobsRoutes = HttpApiBuilder.group(
         return yield* new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` })
       }
       const { lines, questions } = parsed.success
-      return yield* jobs.submit({ questions, lane: defaultLane }, owner).pipe(
+      return yield* jobs.submit({ questions, lane: defaultLane, ...options }, owner).pipe(
         Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
       )
     })
@@ -93,7 +109,7 @@ const JobsRoutes = HttpApiBuilder.group(
       .handleRaw("submit", Effect.fnUntraced(function*({ request }) {
         const owner = yield* Caller
         const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
-        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.pieces, owner))
+        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.pieces, owner, request.url))
         return HttpServerResponse.jsonUnsafe(job, { status: 202 })
       }))
       .handle("listJobs", ({ query }) =>

@@ -39,12 +39,12 @@ describe("CLI progress", () => {
       yield* progress.onResult(result(1, "success", 0.0015))
       yield* progress.onResult(result(2, "error", 0))
       const bar = written.at(-1)!.split("\n").at(-1)!
-      expect(bar).toMatch(/^\[#{16}-{8}\] 2\/3 {2}ok 1 {2}failed 1 {2}\d+\.\d s {2}\d+\.\d\/s {2}(ETA \d+ s {2})?\$0\.0015$/)
+      expect(bar).toMatch(/^\[#{16}-{8}\] 2\/3 {2}ok 1 {2}failed 1 {2}\d+\.\d s {2}\d+\.\d\/s {2}(ETA \d+ s {2})?\$0\.001500$/)
       // A failure stays visible as its own line.
       expect(written.join("")).toContain("question 2 failed: openai answered HTTP 400\n")
       yield* progress.onResult(result(3, "success", null))
       yield* progress.finish
-      expect(written.at(-1)).toMatch(/^\r\x1b\[2K3 rows: 2 ok, 1 failed in \d+\.\d s \(\$0\.0015 and some of unknown cost\)\n$/)
+      expect(written.at(-1)).toMatch(/^\r\x1b\[2K3 rows: 2 ok, 1 failed in \d+\.\d s \(\$0\.001500 and some of unknown cost\)\n$/)
     }))
 
   it.effect("elsewhere, with periodicMs, prints status lines instead of a line per question, and the last one always", () =>
@@ -56,7 +56,7 @@ describe("CLI progress", () => {
       }
       yield* progress.finish
       expect(written).toHaveLength(2)
-      expect(written[0]).toMatch(/^3\/3 done, 1 failed {2}\d+\.\d\/s {2}\$0\.0030\n$/)
+      expect(written[0]).toMatch(/^3\/3 done, 1 failed {2}\d+\.\d\/s {2}\$0\.003000\n$/)
       expect(written[1]).toMatch(/^3 rows: 2 ok, 1 failed in/)
     }))
 

@@ -58,7 +58,7 @@ describe("llm-batch run", () => {
       const out = path("reviews.out.csv")
       const run = yield* cli([
         "run", input, "--template", "Classify this review: {{text}}", "--id-column", "id",
-        "--response-schema", labelSchema, "--out", out
+        "--response-schema", labelSchema, "--lane", "sync", "--max-cost-usd", "5", "--out", out
       ])
       expect(run.code, run.stderr).toBe(1)
       expect(run.stderr).toContain("1 row not sent:\n  line 5: no value for column 'text'\n")

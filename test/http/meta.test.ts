@@ -5,7 +5,7 @@
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { TestServer } from "../support/TestServer.ts"
-import { jobResults, parseResults, submitJob, waitForJob } from "../support/jobs.ts"
+import { jobRequest, jobResults, parseResults, submitJob, waitForJob } from "../support/jobs.ts"
 
 const questions = [
   { index: 1, question: "first", meta: { id: "a-1", row: 2 } },
@@ -40,4 +40,31 @@ describe("meta over HTTP", () => {
       expect(answer.status).toBe(400)
       expect(answer.text).toContain("meta")
     }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("a JSONL job takes its lane and budget as query parameters; a bad one is a 400", () =>
+    Effect.gen(function*() {
+      const lines = [1, 2, 3].map((index) => JSON.stringify({ index, question: `q${index}`, model: "openai/gpt-4o-mini" }))
+      const onBatch = yield* jobRequest("/batches?lane=batch", {
+        method: "POST",
+        headers: { "content-type": "application/jsonl" },
+        body: lines.join("\n")
+      })
+      expect(onBatch.status, onBatch.text).toBe(202)
+      const batchJob = JSON.parse(onBatch.text) as { id: string; lane: string }
+      expect(batchJob.lane).toBe("batch")
+      yield* jobRequest(`/batches/${batchJob.id}/cancel`, { method: "POST" })
+      const budgeted = yield* submitJob(lines.join("\n"), { contentType: "application/jsonl", path: "/batches?max_cost_usd=0.0000001" })
+      yield* waitForJob(budgeted.id)
+      const results = (yield* jobResults(budgeted.id)).results
+      expect(results.some((result) => result.error_message?.includes("budget exceeded"))).toBe(true)
+      for (const query of ["lane=slow", "max_cost_usd=abc", "max_cost_usd=-1", "colour=red"]) {
+        const refused = yield* jobRequest(`/batches?${query}`, {
+          method: "POST",
+          headers: { "content-type": "application/jsonl" },
+          body: lines.join("\n")
+        })
+        expect(refused.status, query).toBe(400)
+        expect(refused.text, query).toContain("invalid query parameter")
+      }
+    }).pipe(Effect.provide(TestServer.layer({ BATCH_CONCURRENCY: "1" }))))
 })

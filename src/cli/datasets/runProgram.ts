@@ -108,13 +108,12 @@ export const run = Effect.fnUntraced(function*(options: RunOptions) {
     })
     yield* notice(`resuming ${jobId} (from ${sidecarPath})\n`)
   } else {
-    const envelope = {
-      metadata: { source: options.file.split("/").pop() ?? options.file },
+    const query = {
       ...(Option.isSome(options.lane) ? { lane: options.lane.value } : {}),
-      ...(Option.isSome(options.maxCostUsd) ? { max_cost_usd: options.maxCostUsd.value } : {})
+      ...(Option.isSome(options.maxCostUsd) ? { max_cost_usd: String(options.maxCostUsd.value) } : {})
     }
     const answer = yield* Effect.tryPromise({
-      try: () => uploadJob({ ...options.service, envelope, questions: questionsOf(options.file, format, shape, scan) }),
+      try: () => uploadJob({ ...options.service, query, questions: questionsOf(options.file, format, shape, scan) }),
       catch: (cause) =>
         new ServiceError({
           message: `submitting to ${options.service.url} failed (${cause instanceof Error ? cause.message : String(cause)}): ` +

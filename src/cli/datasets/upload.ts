@@ -1,8 +1,8 @@
 /**
- * `POST /batches` with a body made as it is sent: the JobRequest's JSON envelope, then its
- * questions as the dataset's rows yield them, chunked (Node's fetch, `duplex: "half"`). The CLI
- * never holds the file; the service reads the body whole, as it reads any job (MAX_JOB_BODY_BYTES).
- * JSON rather than JSONL because a JSONL body carries only questions: no lane, budget or metadata.
+ * `POST /batches` with a JSONL body made as it is sent: one question per line as the dataset's rows
+ * yield them, chunked (Node's fetch, `duplex: "half"`), the job's lane and budget as query
+ * parameters. Neither the CLI nor the service holds the body whole: the service decodes its lines
+ * as they arrive (a JSON body would be parsed whole, and MAX_JSON_VALUES caps it near 70,000 rows).
  */
 import { Option, Redacted, Schema } from "effect"
 import { Job } from "../../domain/Job.ts"
@@ -10,19 +10,16 @@ import { Job } from "../../domain/Job.ts"
 /** Text sent per chunk: one write per question would be 100,000 tiny chunks. */
 const chunkChars = 64 * 1024
 
-async function* envelopeText(envelope: Readonly<Record<string, unknown>>, questions: AsyncIterable<unknown>) {
-  const head = JSON.stringify(envelope)
-  let text = `${head.slice(0, -1)}${head === "{}" ? "" : ","}"questions":[`
-  let first = true
+async function* jsonlText(questions: AsyncIterable<unknown>) {
+  let text = ""
   for await (const question of questions) {
-    text += `${first ? "" : ",\n"}${JSON.stringify(question)}`
-    first = false
+    text += `${JSON.stringify(question)}\n`
     if (text.length >= chunkChars) {
       yield text
       text = ""
     }
   }
-  yield `${text}]}`
+  yield text
 }
 
 const bodyOf = (texts: AsyncGenerator<string>) => {
@@ -51,15 +48,18 @@ const decodeError = Schema.decodeUnknownOption(ErrorBody)
 export const uploadJob = async (options: {
   readonly url: string
   readonly apiKey: Option.Option<Redacted.Redacted<string>>
-  readonly envelope: Readonly<Record<string, unknown>>
+  /** The job's `lane` and `max_cost_usd`, when given. */
+  readonly query: Readonly<Record<string, string>>
   readonly questions: AsyncIterable<unknown>
 }): Promise<UploadAnswer> => {
-  const headers: Record<string, string> = { "content-type": "application/json" }
+  const headers: Record<string, string> = { "content-type": "application/jsonl" }
   if (Option.isSome(options.apiKey)) headers.authorization = `Bearer ${Redacted.value(options.apiKey.value)}`
-  const response = await fetch(new URL("/batches", options.url), {
+  const url = new URL("/batches", options.url)
+  for (const [name, value] of Object.entries(options.query)) url.searchParams.set(name, value)
+  const response = await fetch(url, {
     method: "POST",
     headers,
-    body: bodyOf(envelopeText(options.envelope, options.questions)),
+    body: bodyOf(jsonlText(options.questions)),
     duplex: "half"
   })
   const text = await response.text()
