@@ -54,7 +54,8 @@ export const datasetsEndToEnd = async (upstream: Upstream, count = rows): Promis
   const dir = mkdtempSync(join(tmpdir(), "llm-batch-bench-run-"))
   try {
     await upstream.setDelay(0)
-    const service = await startService(upstream, { MAX_JOB_SIZE: String(count) })
+    // 100,000 rows of 5 JSON values each pass the default MAX_JSON_VALUES (derived from the heap): both are raised.
+    const service = await startService(upstream, { MAX_JOB_SIZE: String(count), MAX_JSON_VALUES: String(count * 10) })
     try {
       const input = join(dir, "reviews.csv")
       await writeReviewsCsv(input, count)

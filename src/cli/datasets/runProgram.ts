@@ -8,6 +8,7 @@ import { Effect, Option, Stdio, Stream } from "effect"
 import { existsSync } from "node:fs"
 import { readFile, writeFile } from "node:fs/promises"
 import { resolve } from "node:path"
+import { finishedStatuses } from "../../domain/Job.ts"
 import type { Lane } from "../../domain/Lane.ts"
 import { answerColumns, type TableResult } from "../../domain/resultsTable.ts"
 import { BadInputError, ItemsFailedError, ServiceError } from "../errors.ts"
@@ -150,6 +151,11 @@ export const run = Effect.fnUntraced(function*(options: RunOptions) {
   }).pipe(Effect.mapError(explain(options.service.url)))
   yield* progress.finish
   const ended = yield* client.getJob({ params: { id: jobId } }).pipe(Effect.mapError(explain(options.service.url)))
+  if (!finishedStatuses.has(ended.status)) {
+    return yield* new ServiceError({
+      message: `the results of ${jobId} stopped coming before it ended (${ended.status}): run the same command again to resume`
+    })
+  }
   if (ended.status !== "completed") yield* notice(`${jobId} ended ${ended.status}${ended.error ? `: ${ended.error}` : ""}\n`)
 
   const columns = (yield* attempt(`reading ${options.file}`, () => declaredColumns(options.file, format))) ?? [...scan.columns]
