@@ -132,6 +132,22 @@ describe("llm-batch run", () => {
       expect(results.map((result) => result.meta)).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
     }).pipe(Effect.provide(TestServer.layer())), timeout)
 
+  it.live("a file that cannot be read, or whose CSV breaks off, is bad input (exit 2) and no job is made", () =>
+    Effect.gen(function*() {
+      const server = yield* TestServer
+      const broken = tempFile("broken.csv", "id,text\n1,fine\n2,\"never closed\n3,more\n")
+      const [missing, unclosed] = yield* Effect.all([
+        cli(["run", path("nowhere.csv"), "--template", "{{text}}", "--out", path("nowhere.out.csv")]),
+        cli(["run", broken, "--template", "{{text}}", "--out", path("broken.out.csv")])
+      ], { concurrency: "unbounded" })
+      expect(missing.code, missing.stderr).toBe(2)
+      expect(missing.stderr).toContain("cannot read")
+      expect(unclosed.code, unclosed.stderr).toBe(2)
+      expect(unclosed.stderr).toContain(`reading ${broken}`)
+      expect(existsSync(path("broken.out.csv.job"))).toBe(false)
+      expect(((yield* server.get("/batches")).body as { data: ReadonlyArray<unknown> }).data).toEqual([])
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
+
   it.live("an interrupted run resumes its job from OUT.job: nothing is sent twice", () =>
     Effect.gen(function*() {
       const server = yield* TestServer

@@ -5,8 +5,8 @@
  * follows that job (and rewrites OUT) instead of submitting the rows again.
  */
 import { Effect, Option, Stdio, Stream } from "effect"
-import { existsSync } from "node:fs"
-import { readFile, writeFile } from "node:fs/promises"
+import { constants, existsSync } from "node:fs"
+import { access, readFile, writeFile } from "node:fs/promises"
 import { resolve } from "node:path"
 import { finishedStatuses } from "../../domain/Job.ts"
 import type { Lane } from "../../domain/Lane.ts"
@@ -88,6 +88,7 @@ export const run = Effect.fnUntraced(function*(options: RunOptions) {
   if (Option.isSome(options.responseModel)) fields.response_model = options.responseModel.value
   if (Option.isSome(options.responseSchema)) fields.response_schema = yield* responseSchemaOf(options.responseSchema.value)
   const shape: QuestionShape = { template: options.template, idColumn: Option.getOrUndefined(options.idColumn), fields }
+  yield* attempt(`cannot read ${options.file}`, () => access(options.file, constants.R_OK))
   const input = resolve(options.file)
   const sidecarPath = `${options.out}.job`
   const client = yield* makeClient(options.service)
@@ -113,10 +114,22 @@ export const run = Effect.fnUntraced(function*(options: RunOptions) {
       ...(Option.isSome(options.lane) ? { lane: options.lane.value } : {}),
       ...(Option.isSome(options.maxCostUsd) ? { max_cost_usd: String(options.maxCostUsd.value) } : {})
     }
+    // A read failure (a CSV quote never closed) ends the upload: it is reported as the file's, not the service's.
+    let unreadable: unknown = undefined
+    const questions = async function*() {
+      try {
+        yield* questionsOf(options.file, format, shape, scan)
+      } catch (error) {
+        unreadable = error
+        throw error
+      }
+    }
     const answer = yield* Effect.tryPromise({
-      try: () => uploadJob({ ...options.service, query, questions: questionsOf(options.file, format, shape, scan) }),
+      try: () => uploadJob({ ...options.service, query, questions: questions() }),
       catch: (cause) =>
-        new ServiceError({
+        unreadable !== undefined
+          ? new BadInputError({ message: `reading ${options.file}: ${unreadable instanceof Error ? unreadable.message : String(unreadable)}` })
+          : new ServiceError({
           message: `submitting to ${options.service.url} failed (${cause instanceof Error ? cause.message : String(cause)}): ` +
             "is `llm-batch serve` running there?"
         })
