@@ -16,6 +16,7 @@ export interface Progress {
 }
 
 const barWidth = 24
+const redrawMs = 100
 const clearLine = "\r\x1b[2K"
 
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`
@@ -49,6 +50,7 @@ export const makeProgress = (options: {
   let spent = 0
   let unpriced = false
   let lastLine = started
+  let lastDraw = Number.NEGATIVE_INFINITY
 
   /** Rate, ETA and dollars spent so far. */
   const pace = () => {
@@ -89,6 +91,10 @@ export const makeProgress = (options: {
         if (result.cost_usd === null) unpriced = true
         else spent += result.cost_usd
         if (!tty) return plainLine(result)
+        // 100,000 rows would be 100,000 redraws: a success redraws at most every `redrawMs`.
+        const now = performance.now()
+        if (result.status === "success" && now - lastDraw < redrawMs && ok + failed < total) return Effect.void
+        lastDraw = now
         const line = result.status === "error" ? `${clearLine}${describe(result)}\n` : clearLine
         return write(line + bar())
       }),

@@ -42,7 +42,9 @@ describe("CLI progress", () => {
       expect(bar).toMatch(/^\[#{16}-{8}\] 2\/3 {2}ok 1 {2}failed 1 {2}\d+\.\d s {2}\d+\.\d\/s {2}(ETA \d+ s {2})?\$0\.001500$/)
       // A failure stays visible as its own line.
       expect(written.join("")).toContain("question 2 failed: openai answered HTTP 400\n")
+      // The last result always redraws.
       yield* progress.onResult(result(3, "success", null))
+      expect(written.at(-1)).toContain("3/3")
       yield* progress.finish
       expect(written.at(-1)).toMatch(/^\r\x1b\[2K3 rows: 2 ok, 1 failed in \d+\.\d s \(\$0\.001500 and some of unknown cost\)\n$/)
     }))
