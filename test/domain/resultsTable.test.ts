@@ -1,9 +1,10 @@
 /** Results as a table: the answer's columns and the CSV writer shared by `?format=csv` and `llm-batch run`. */
 import { describe, expect, it } from "@effect/vitest"
-import { answerColumns, csvLine, resultCells, resultColumns } from "../../src/domain/resultsTable.ts"
+import type { ResultItem } from "../../src/domain/Batch.ts"
+import { answerColumns, csvLine, resultCells, resultColumns, type TableResult } from "../../src/domain/resultsTable.ts"
 
-const ok = (result: unknown) => ({ status: "success" as const, result, error_message: null, model: "m", cost_usd: 0.5 })
-const failed = { status: "error" as const, result: null, error_message: "boom", model: "m", cost_usd: null }
+const ok = (result: ResultItem["result"]): TableResult => ({ status: "success", result, error_message: null, model: "m", cost_usd: 0.5 })
+const failed: TableResult = { status: "error", result: null, error_message: "boom", model: "m", cost_usd: null }
 
 describe("results as a table", () => {
   it("gives a structured answer's fields their own columns, in first-seen order, and failures none", () => {
