@@ -132,14 +132,20 @@ describe("llm-batch run", () => {
       expect(results.map((result) => result.meta)).toEqual([{ id: 1 }, { id: 2 }, { id: 3 }])
     }).pipe(Effect.provide(TestServer.layer())), timeout)
 
-  it.live("a file that cannot be read, or whose CSV breaks off, is bad input (exit 2) and no job is made", () =>
+  it.live("a file that cannot be read, a CSV that breaks off, or an OUT.job whose job is gone is bad input (exit 2); no job is made", () =>
     Effect.gen(function*() {
       const server = yield* TestServer
       const broken = tempFile("broken.csv", "id,text\n1,fine\n2,\"never closed\n3,more\n")
-      const [missing, unclosed] = yield* Effect.all([
+      // An OUT.job naming a job the service no longer has (deleted after JOB_RETENTION_HOURS).
+      const fine = tempFile("fine.csv", "text\nhello\n")
+      tempFile("gone.out.csv.job", JSON.stringify({ job_id: "batch_gone", input: fine }))
+      const [missing, unclosed, gone] = yield* Effect.all([
         cli(["run", path("nowhere.csv"), "--template", "{{text}}", "--out", path("nowhere.out.csv")]),
-        cli(["run", broken, "--template", "{{text}}", "--out", path("broken.out.csv")])
+        cli(["run", broken, "--template", "{{text}}", "--out", path("broken.out.csv")]),
+        cli(["run", fine, "--template", "{{text}}", "--out", path("gone.out.csv")])
       ], { concurrency: "unbounded" })
+      expect(gone.code, gone.stderr).toBe(2)
+      expect(gone.stderr).toContain("gone.out.csv.job names it: delete that file to start a new job")
       expect(missing.code, missing.stderr).toBe(2)
       expect(missing.stderr).toContain("cannot read")
       expect(unclosed.code, unclosed.stderr).toBe(2)

@@ -8,6 +8,7 @@ import { Effect, Option, Stdio, Stream } from "effect"
 import { constants, existsSync } from "node:fs"
 import { access, readFile, writeFile } from "node:fs/promises"
 import { resolve } from "node:path"
+import { NotFound } from "../../domain/Http.ts"
 import { finishedStatuses } from "../../domain/Job.ts"
 import type { Lane } from "../../domain/Lane.ts"
 import { answerColumns, type TableResult } from "../../domain/resultsTable.ts"
@@ -103,7 +104,13 @@ export const run = Effect.fnUntraced(function*(options: RunOptions) {
       })
     }
     jobId = sidecar.job_id
-    yield* client.getJob({ params: { id: jobId } }).pipe(Effect.mapError(explain(options.service.url)))
+    yield* client.getJob({ params: { id: jobId } }).pipe(
+      Effect.mapError((error) =>
+        error instanceof NotFound
+          ? new BadInputError({ message: `${error.error}; ${sidecarPath} names it: delete that file to start a new job` })
+          : explain(options.service.url)(error)
+      )
+    )
     // The rows are read again only to know the bad ones; nothing is sent.
     yield* attempt(`reading ${options.file}`, async () => {
       for await (const _ of questionsOf(options.file, format, shape, scan)) void _
