@@ -2,7 +2,8 @@
  * `POST /batches` with a JSONL body made as it is sent: one question per line as the dataset's rows
  * yield them, chunked (Node's fetch, `duplex: "half"`), the job's lane and budget as query
  * parameters. Neither the CLI nor the service holds the body whole: the service decodes its lines
- * as they arrive (a JSON body would be parsed whole, and MAX_JSON_VALUES caps it near 70,000 rows).
+ * as they arrive (a JSON body is read whole, then parsed). Both count toward MAX_JSON_VALUES (a row's
+ * question is ~5 values) and MAX_JOB_BODY_BYTES.
  */
 import { Option, Redacted, Schema } from "effect"
 import { Job } from "../../domain/Job.ts"
