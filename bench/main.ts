@@ -3,12 +3,13 @@
  * scenario and prints one Markdown table. Not a test: `pnpm test` never runs it.
  *
  *   pnpm bench                 every scenario
- *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas, datasets)
+ *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas, estimate, datasets)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
 import { cache } from "./cache.ts"
 import { datasets, datasetsEndToEnd } from "./datasets.ts"
+import { estimates } from "./estimate.ts"
 import { fanout } from "./fanout.ts"
 import { jobs } from "./jobs.ts"
 import { renderTable, type Row, type Service, startService, startUpstream, stopAll, type Upstream } from "./lib.ts"
@@ -32,6 +33,7 @@ const scenarios: Record<string, Scenario> = {
   jobs: (upstream) => jobs(upstream),
   readers: (upstream) => readersScenario(upstream),
   replicas: (upstream) => replicas(upstream),
+  estimate: (upstream) => estimates(upstream),
   datasets: async (upstream) => [...await datasets(), ...await datasetsEndToEnd(upstream)]
 }
 

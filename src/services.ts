@@ -52,7 +52,11 @@ export const ServicesWithJobsIfAvailableLayer = Layer.unwrap(Effect.map(jobsModu
       const reason = Cause.squash(cause)
       return Layer.effect(
         Jobs,
-        Effect.as(Effect.logWarning("the batch job tools are off (batch_ask works):", reason), jobs.unavailableJobs(reason))
+        Effect.flatMap(AppConfig, (config) =>
+          Effect.as(
+            Effect.logWarning("the batch job tools are off (batch_ask and batch_estimate work):", reason),
+            jobs.unavailableJobs(reason, config)
+          ))
       )
     })
   ))).pipe(

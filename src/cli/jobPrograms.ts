@@ -1,5 +1,5 @@
 /**
- * What `llm-batch submit|status|results|cancel|jobs` do, as clients of a running service (the
+ * What `llm-batch estimate|submit|status|results|cancel|jobs` do, as clients of a running service (the
  * command line itself is in jobs.ts). stdout carries only JSON: a Job, a job list, or results as
  * NDJSON; progress and notices go to stderr.
  */
@@ -8,6 +8,7 @@ import type { ResultItem } from "../domain/Batch.ts"
 import type { Job } from "../domain/Job.ts"
 import type { Lane } from "../domain/Lane.ts"
 import { ItemsFailedError, MissingResultsError } from "./errors.ts"
+import { estimateSummary } from "./estimateSummary.ts"
 import { describeForInput, parseJobInput, readInputText, writeTo } from "./input.ts"
 import { makeProgress } from "./progress.ts"
 import { type CallError, type Client, explain, makeClient, type ServiceOptions } from "./service.ts"
@@ -90,6 +91,23 @@ export const submit = Effect.fnUntraced(function*(options: {
   if (options.wait) return yield* waitFor(client, options.service.url, job)
   const { print } = yield* output()
   yield* print(json(job))
+})
+
+/** The job's estimate (JSON) on stdout, and a line or two a person reads on stderr. */
+export const estimate = Effect.fnUntraced(function*(options: {
+  readonly file: string
+  readonly lane: Option.Option<Lane>
+  readonly service: ServiceOptions
+}) {
+  const input = yield* parseJobInput(options.file === "-" ? "stdin" : options.file, yield* readInputText(options.file))
+  const client = yield* makeClient(options.service)
+  const payload = { ...input.request, lane: Option.getOrElse(options.lane, () => input.request.lane) }
+  const answer = yield* client.estimate({ payload }).pipe(
+    Effect.mapError(explain(options.service.url, (message) => describeForInput(input, message)))
+  )
+  const { notice, print } = yield* output()
+  yield* notice(estimateSummary(answer))
+  yield* print(json(answer))
 })
 
 /** One call of the service whose answer is printed as JSON: status, cancel, jobs. */

@@ -1,5 +1,5 @@
 /**
- * `llm-batch submit|status|results|cancel|jobs`: durable batch jobs, as clients of a running
+ * `llm-batch estimate|submit|status|results|cancel|jobs`: durable batch jobs, as clients of a running
  * service (`--url`/LLM_BATCH_URL, `--api-key`/LLM_BATCH_API_KEY). The programs (and the HTTP
  * client they need) are loaded only when one of these commands runs.
  */
@@ -35,28 +35,49 @@ const jobId = Argument.String("id").pipe(Argument.withMetavar("ID"), Argument.wi
 const exitCodes = "Exit code 0 on success, 2 for bad input, an unknown job or a refused key, 3 when the service " +
   "cannot be reached or fails."
 
+const jobFile = Argument.String("file").pipe(
+  Argument.withMetavar("FILE|-"),
+  Argument.withDescription(
+    "a JobRequest JSON file ({\"questions\": [...], \"metadata\"?: {...}, \"lane\"?: ...}), or JSONL with one " +
+      "QuestionItem per line; - reads stdin"
+  )
+)
+
+const laneFlag = Flag.Literals("lane", Lane.literals).pipe(
+  Flag.optional,
+  Flag.withMetavar("LANE"),
+  Flag.withDescription(
+    "sync (the providers' ordinary APIs, the default), batch (their batch APIs: half price, hours of latency) or " +
+      "auto (batch where the question's provider has one); overrides the file's \"lane\""
+  )
+)
+
+export const estimate = Command.make(
+  "estimate",
+  { file: jobFile, lane: laneFlag, ...service },
+  ({ apiKey, file, lane, url }) => Effect.flatMap(programs, (run) => run.estimate({ file, lane, service: { url, apiKey } }))
+).pipe(
+  Command.withShortDescription("Estimate a job's tokens, cost and time without running it"),
+  Command.withDescription(
+    "Send the job to the running service's POST /batches/estimate and print the estimate (JSON) on stdout, with a " +
+      "summary on stderr: prompt tokens (exact or approximate), cost ranges and ETAs for the sync and batch lanes, " +
+      `dependency waves, and whether max_cost_usd is already exceeded. Nothing is stored or sent. ${exitCodes}`
+  ),
+  Command.withExamples([
+    { command: "llm-batch estimate questions.jsonl", description: "What the job would cost and take on each lane" },
+    { command: "llm-batch estimate questions.jsonl --lane batch", description: "With its budget checked on the batch lane" }
+  ])
+)
+
 export const submit = Command.make(
   "submit",
   {
-    file: Argument.String("file").pipe(
-      Argument.withMetavar("FILE|-"),
-      Argument.withDescription(
-        "a JobRequest JSON file ({\"questions\": [...], \"metadata\"?: {...}, \"lane\"?: ...}), or JSONL with one " +
-          "QuestionItem per line; - reads stdin"
-      )
-    ),
+    file: jobFile,
     wait: Flag.Boolean("wait").pipe(
       Flag.withDefault(false),
       Flag.withDescription("follow the job: a progress bar on stderr, each result on stdout (NDJSON) as it finishes")
     ),
-    lane: Flag.Literals("lane", Lane.literals).pipe(
-      Flag.optional,
-      Flag.withMetavar("LANE"),
-      Flag.withDescription(
-        "sync (the providers' ordinary APIs, the default), batch (their batch APIs: half price, hours of latency) or " +
-          "auto (batch where the question's provider has one); overrides the file's \"lane\""
-      )
-    ),
+    lane: laneFlag,
     ...service
   },
   // Ctrl-C stops following (exit 130); the job goes on in the service.

@@ -11,12 +11,12 @@ import { loadDotEnv } from "../config/dotenv.ts"
 import { runMain } from "../launch.ts"
 import { ask } from "./ask.ts"
 import { UsageError } from "./errors.ts"
-import { cancel, jobs, results, status, submit } from "./jobs.ts"
+import { cancel, estimate, jobs, results, status, submit } from "./jobs.ts"
 import { mcp } from "./mcp.ts"
 import { run } from "./run.ts"
 import { serve } from "./serve.ts"
 
-const subcommands = [serve, ask, mcp, submit, status, results, cancel, jobs, run] as const
+const subcommands = [serve, ask, mcp, estimate, submit, status, results, cancel, jobs, run] as const
 
 const root = Command.make("llm-batch").pipe(
   Command.withDescription(

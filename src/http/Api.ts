@@ -27,6 +27,7 @@ import {
   Unauthorized,
   UnsupportedMediaType
 } from "../domain/Http.ts"
+import { JobEstimate } from "../domain/Estimate.ts"
 import { Job, JobList, JobRequest } from "../domain/Job.ts"
 
 /**
@@ -112,6 +113,20 @@ export class JobsGroup extends HttpApiGroup.make("jobs", { topLevel: true })
         "`QuestionItem` per line, where a line without `index` gets its 1-based line number. The job is stored " +
         "before the 202; it survives restarts. Invalid → 400 naming the question or line. Up to MAX_JOB_SIZE " +
         "questions and MAX_JOB_BODY_BYTES."
+    })),
+    HttpApiEndpoint.post("estimate", "/batches/estimate", {
+      payload: [
+        JobRequest,
+        HttpApiSchema.StreamNdjson({ schema: QuestionItem, contentType: ["application/jsonl", "application/x-ndjson"] })
+      ],
+      success: JobEstimate,
+      error: bodyErrors
+    }).annotateMerge(OpenApi.annotations({
+      summary: "Estimate a job's tokens, cost and time without running it",
+      description: "The same body as `POST /batches`, checked the same way (400 naming the question or line), " +
+        "answered without calling any model: prompt tokens (exact with an OpenAI model's own tokenizer, else " +
+        "approximate), the max_tokens ceiling, cost ranges and ETAs per lane, dependency waves, and whether a " +
+        "max_cost_usd is already exceeded by the prompts alone. Nothing is stored."
     })),
     HttpApiEndpoint.get("listJobs", "/batches", {
       query: {

@@ -81,16 +81,17 @@ const JobsRoutes = HttpApiBuilder.group(
     const config = yield* AppConfig
     const jobs = yield* Jobs
 
-    const submitJson = (value: unknown, owner: string) =>
-      decodeInTurns(value).pipe(
-        Effect.flatMap((request) => jobs.submit(request, owner)),
-        Effect.mapError(invalid)
-      )
+    const withJson = <A>(value: unknown, use: (request: JobRequest) => Effect.Effect<A, InvalidBatchError>) =>
+      decodeInTurns(value).pipe(Effect.flatMap(use), Effect.mapError(invalid))
 
     // Lines are decoded as they arrive, the body never held whole; past MAX_JOB_SIZE questions the
     // rest is not read. Bad lines are reported together; a batch error (a duplicate index, a cycle)
     // names lines too.
-    const submitJsonl = Effect.fnUntraced(function*(pieces: Stream.Stream<string, BodyError>, owner: string, url: string) {
+    const withJsonl = Effect.fnUntraced(function*<A>(
+      pieces: Stream.Stream<string, BodyError>,
+      url: string,
+      use: (request: JobRequest) => Effect.Effect<A, InvalidBatchError>
+    ) {
       const options = yield* jsonlOptions(url)
       const reader = new JsonlQuestionReader(config.jobs.maxJobSize, config.maxJsonValues)
       yield* Stream.runForEachWhile(pieces, (piece) => Effect.sync(() => (reader.push(piece), !reader.full)))
@@ -100,7 +101,7 @@ const JobsRoutes = HttpApiBuilder.group(
         return yield* new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` })
       }
       const { lines, questions } = parsed.success
-      return yield* jobs.submit({ questions, lane: defaultLane, ...options }, owner).pipe(
+      return yield* use({ questions, lane: defaultLane, ...options }).pipe(
         Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
       )
     })
@@ -109,8 +110,19 @@ const JobsRoutes = HttpApiBuilder.group(
       .handleRaw("submit", Effect.fnUntraced(function*({ request }) {
         const owner = yield* Caller
         const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
-        const job = yield* (body.format === "json" ? submitJson(body.value, owner) : submitJsonl(body.pieces, owner, request.url))
+        const submit = (request: JobRequest) => jobs.submit(request, owner)
+        const job = yield* (body.format === "json"
+          ? withJson(body.value, submit)
+          : withJsonl(body.pieces, request.url, submit))
         return HttpServerResponse.jsonUnsafe(job, { status: 202 })
+      }))
+      // The same body, limits and messages as `submit`; nothing is stored or sent.
+      .handleRaw("estimate", Effect.fnUntraced(function*({ request }) {
+        const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
+        const estimate = yield* (body.format === "json"
+          ? withJson(body.value, jobs.estimate)
+          : withJsonl(body.pieces, request.url, jobs.estimate))
+        return HttpServerResponse.jsonUnsafe(estimate)
       }))
       .handle("listJobs", ({ query }) =>
         Effect.flatMap(Caller, (owner) => jobs.list(owner, query.limit ?? defaultListLimit)).pipe(

@@ -8,11 +8,14 @@
 import { Context, type Effect, type Stream } from "effect"
 import type { QuestionItem, ResultItem } from "../domain/Batch.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
+import type { JobEstimate } from "../domain/Estimate.ts"
 import type { Job, JobNotFoundError, JobRequest, JobResultsPage } from "../domain/Job.ts"
 
 export interface JobsShape {
   /** Checks the whole job like `/ask` does (MAX_JOB_SIZE instead of MAX_BATCH_SIZE), stores it, then starts it. */
   readonly submit: (request: JobRequest, owner: string) => Effect.Effect<Job, InvalidBatchError>
+  /** Checks the job as `submit` does and estimates its tokens, cost and time; nothing is stored or sent. */
+  readonly estimate: (request: JobRequest) => Effect.Effect<JobEstimate, InvalidBatchError>
   readonly get: (id: string, owner: string) => Effect.Effect<Job, JobNotFoundError>
   /** Newest first. */
   readonly list: (owner: string, limit: number) => Effect.Effect<ReadonlyArray<Job>>

@@ -13,12 +13,14 @@ export interface Chunking {
   readonly chunkDependencies: ReadonlyArray<ReadonlyArray<number>>
 }
 
-/** `plan` must be acyclic (planBatch checked it). */
-export const chunkPlan = (plan: ReadonlyArray<CheckedItem>, size: number): Chunking => {
+/**
+ * Each question's dependency depth, by request position: 0 without dependencies, else one more
+ * than its deepest dependency. `plan` must be acyclic (planBatch checked it). Kahn's algorithm,
+ * without recursion: a sequential chain can be a job long.
+ */
+export const dependencyDepths = (plan: ReadonlyArray<CheckedItem>): ReadonlyArray<number> => {
   const positionOf = new Map<number, number>()
   for (const [position, { item }] of plan.entries()) positionOf.set(item.index, position)
-
-  // Depths in topological order (Kahn), without recursion: a sequential chain can be a job long.
   const dependents: Array<Array<number>> = plan.map(() => [])
   const waiting = plan.map(({ dependsOn }) => dependsOn.length)
   for (const [position, { dependsOn }] of plan.entries()) {
@@ -34,6 +36,18 @@ export const chunkPlan = (plan: ReadonlyArray<CheckedItem>, size: number): Chunk
       if (--waiting[dependent]! === 0) ready.push(dependent)
     }
   }
+  return depth
+}
+
+/** How many waves the plan runs in: its deepest chain's length (0 for an empty plan). */
+export const waveCount = (depths: ReadonlyArray<number>): number =>
+  depths.reduce((deepest, depth) => Math.max(deepest, depth + 1), 0)
+
+/** `plan` must be acyclic (planBatch checked it). */
+export const chunkPlan = (plan: ReadonlyArray<CheckedItem>, size: number): Chunking => {
+  const positionOf = new Map<number, number>()
+  for (const [position, { item }] of plan.entries()) positionOf.set(item.index, position)
+  const depth = dependencyDepths(plan)
 
   const order = plan.map((_, position) => position).sort((a, b) => depth[a]! - depth[b]! || a - b)
   const chunkOf = new Array<number>(plan.length)

@@ -7,10 +7,11 @@
 import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
 import { checkBatch, type PlanLimits } from "../batch/plan.ts"
-import { AppConfig } from "../config/AppConfig.ts"
+import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import { ServiceFault } from "../domain/Errors.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
+import { budgetRefusal, estimateJob, estimatePlan } from "./estimate.ts"
 import { workflowEngineLayer } from "./cluster.ts"
 import { corruptStore, databaseLayer, describeCause, isCorrupt, JobStoreUnavailableError } from "./database.ts"
 import { Jobs, type JobsShape } from "./Jobs.ts"
@@ -79,6 +80,12 @@ const makeJobs = Effect.gen(function*() {
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
     const plan = yield* checkBatch(request, limits)
     yield* batchLaneCheck(request.lane, plan, config.defaultModel)
+    // A budget the prompts alone exceed is refused before anything is stored or sent (counting
+    // costs ~45 µs a question, and loading an OpenAI tokenizer ~2 s once per process).
+    if (request.max_cost_usd !== undefined) {
+      const refusal = budgetRefusal(yield* estimatePlan(request, plan, config))
+      if (refusal !== undefined) return yield* refusal
+    }
     // On the batch lane a chunk's waves go to the provider together: one chunk per job, however large.
     const chunkSize = request.lane === "sync" ? config.jobs.chunkSize : config.jobs.batchLane.chunkSize
     const { chunkDependencies, chunkOf } = chunkPlan(plan, chunkSize)
@@ -161,6 +168,7 @@ const makeJobs = Effect.gen(function*() {
 
   return Jobs.of({
     submit,
+    estimate: (request) => estimateJob(request, config),
     get: find,
     list: (owner, limit) => orStoreDefect(readTurn(store.list(owner, limit))),
     results,
@@ -211,11 +219,15 @@ export const layerWithDatabase = Layer.effect(Jobs, makeJobs).pipe(
   Layer.provideMerge(runtime)
 )
 
-/** `Jobs` when the store could not be opened: every call says why (the rest of the service works). */
-export const unavailableJobs = (reason: unknown) => {
+/**
+ * `Jobs` when the store could not be opened: every call says why (the rest of the service works),
+ * but an estimate, which needs no store, still answers.
+ */
+export const unavailableJobs = (reason: unknown, config: AppConfigShape) => {
   const fail = Effect.die(new Error(`batch jobs are unavailable on this service: ${reason instanceof Error ? reason.message : String(reason)}`))
   return Jobs.of({
     submit: () => fail,
+    estimate: (request) => estimateJob(request, config),
     get: () => fail,
     list: () => fail,
     results: () => Stream.fromEffect(fail),

@@ -4,6 +4,8 @@
  * Base URLs come from callers (`api_base`), so the pool is bounded: past `maxClients` the least
  * recently used client is dropped (its sockets belong to the shared agents, not to it).
  */
+import { publicOnly } from "./addressGuard.ts"
+import { makeSdkFetch, type SdkFetchOptions } from "./fetch.ts"
 import type { Target } from "./types.ts"
 
 /** Most SDK clients kept (docs/security.md, *Limits*): ~33,000 distinct bases once exhausted a 256 MB heap. */
@@ -38,4 +40,32 @@ export class ClientPool<Client> {
   get size(): number {
     return this.clients.size
   }
+}
+
+/**
+ * A pool of one SDK's clients: each gets our fetch (the address guard for a `publicOnly` target)
+ * and `build` adds what the SDK needs (its key options); SDK retries are off, the timeout is the call's.
+ */
+export const sdkClients = <Client>(
+  fetchOptions: SdkFetchOptions,
+  build: (target: Target, options: SdkClientOptions) => Client
+): ClientPool<Client> => {
+  const sdkFetch = makeSdkFetch(fetchOptions)
+  const guardedFetch = makeSdkFetch({ ...fetchOptions, guard: publicOnly() })
+  return new ClientPool((target) =>
+    build(target, {
+      baseURL: target.baseUrl,
+      maxRetries: 0,
+      timeout: target.timeoutMs,
+      fetch: target.publicOnly ? guardedFetch : sdkFetch
+    })
+  )
+}
+
+/** The options both SDKs' constructors take alike. */
+export interface SdkClientOptions {
+  readonly baseURL: string
+  readonly maxRetries: number
+  readonly timeout: number
+  readonly fetch: ReturnType<typeof makeSdkFetch>
 }

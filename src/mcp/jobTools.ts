@@ -1,6 +1,6 @@
 /**
- * The MCP tools of durable batch jobs — `batch_submit`, `batch_status`, `batch_results` (paged),
- * `batch_cancel` — thin adapters over `Jobs`. A job belongs to the caller's key (`JobOwner`):
+ * The MCP tools of durable batch jobs — `batch_estimate`, `batch_submit`, `batch_status`,
+ * `batch_results` (paged), `batch_cancel` — thin adapters over `Jobs`. A job belongs to the caller's key (`JobOwner`):
  * over HTTP the middleware of http.ts reads it from the request, over stdio there is none ("").
  */
 import { Context, Effect, Layer, Schema } from "effect"
@@ -8,6 +8,7 @@ import { McpServer, Tool, Toolkit } from "effect/ai"
 import { QuestionItem } from "../domain/Batch.ts"
 import { decodeWith } from "../domain/decode.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
+import { JobEstimate } from "../domain/Estimate.ts"
 import { Job, JobNotFoundError, JobRequest, JobResultsPage } from "../domain/Job.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { fieldsHelp, inputJsonSchema } from "./fieldHelp.ts"
@@ -50,6 +51,14 @@ const submitDescription = "Store a batch of questions as a durable job and start
   `Fields of the job:\n${fieldsHelp(JobRequest)}\n\n` +
   `Fields of each item of \`questions\`:\n${fieldsHelp(QuestionItem)}\n\n` +
   `${jobHelp} A malformed batch fails the call with an error naming the field to fix.`
+
+const estimateDescription = "Estimate a batch job before submitting it, without calling any model: the number " +
+  "of questions, prompt tokens (`exact` with an OpenAI model's own tokenizer, else `approximate`) as a min/max " +
+  "range (`{Q<n>_result}` placeholders empty or full), the max_tokens ceiling, `cost_usd` ranges for the `sync` " +
+  "and `batch` lanes (null with the models named in `unpriced_models` when a price is unknown), dependency " +
+  "`waves`, an `eta` per lane in seconds with what bounds it, per-model details, and `budget.exceeded` when " +
+  "`max_cost_usd` is below what the prompts alone cost (`batch_submit` then refuses the job). Takes exactly " +
+  "`batch_submit`'s arguments; nothing is stored or sent."
 
 const statusDescription = `Read a batch job's progress: ${jobHelp} Poll it until \`status\` is completed, ` +
   "cancelled or failed, then read the answers with `batch_results`."
@@ -100,6 +109,17 @@ export const BatchSubmitTool = jobTool("batch_submit", {
   openWorld: true
 })
 
+export const BatchEstimateTool = jobTool("batch_estimate", {
+  title: "Estimate a batch job",
+  description: estimateDescription,
+  parameters: JobRequest,
+  success: JobEstimate,
+  readonly: true,
+  destructive: false,
+  idempotent: true,
+  openWorld: false
+})
+
 export const BatchStatusTool = jobTool("batch_status", {
   title: "Read a batch job's status",
   description: statusDescription,
@@ -133,7 +153,7 @@ export const BatchCancelTool = jobTool("batch_cancel", {
   openWorld: false
 })
 
-export const JobToolkit = Toolkit.make(BatchSubmitTool, BatchStatusTool, BatchResultsTool, BatchCancelTool)
+export const JobToolkit = Toolkit.make(BatchEstimateTool, BatchSubmitTool, BatchStatusTool, BatchResultsTool, BatchCancelTool)
 
 const decodeSubmit = decodeWith(JobRequest, "arguments")
 const decodeJob = decodeWith(JobArguments, "arguments")
@@ -142,6 +162,7 @@ const decodePage = decodeWith(ResultsPageArguments, "arguments")
 export const JobToolkitHandlers = JobToolkit.toLayer(Effect.gen(function*() {
   const jobs = yield* Jobs
   return JobToolkit.of({
+    batch_estimate: (input) => Effect.flatMap(decodeSubmit(input), jobs.estimate),
     batch_submit: (input) =>
       Effect.flatMap(decodeSubmit(input), (request) =>
         Effect.flatMap(JobOwner, (owner) => jobs.submit(request, owner))),

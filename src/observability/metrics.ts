@@ -115,14 +115,34 @@ export const failedLabels = (error: LlmError): AttemptLabels =>
     ? { status: error.status === undefined ? "network" : String(error.status), reason: error.reason }
     : { status: error._tag, reason: error._tag }
 
+/** Answered attempts' times by model label (estimates read the typical one), kept with METRICS=false too. */
+const answeredTimes = new Map<string, { count: number; seconds: number }>()
+
+/**
+ * The mean time of the attempts of `model` that answered in this process (429s and timeouts say
+ * nothing about how long an answer takes), and how many there were; undefined before the first.
+ */
+export const typicalLatency = (model: string): { readonly seconds: number; readonly samples: number } | undefined => {
+  const times = modelLabels.has(model) ? answeredTimes.get(model) : undefined
+  return times === undefined ? undefined : { seconds: times.seconds / times.count, samples: times.count }
+}
+
 export const recordAttempt = (
   model: ResolvedModel,
   { reason, status }: AttemptLabels,
   seconds: number,
   usage: Usage | null
 ): void => {
-  if (!recording) return
   const label = modelLabel(model)
+  if (reason === "ok" && label !== "other") {
+    const times = answeredTimes.get(label)
+    if (times === undefined) answeredTimes.set(label, { count: 1, seconds })
+    else {
+      times.count++
+      times.seconds += seconds
+    }
+  }
+  if (!recording) return
   const provider = model.provider
   add(upstreamCalls(`${label} ${status} ${reason}`, () => ({ provider, model: label, status, reason })), 1)
   add(upstreamLatency(label, () => ({ provider, model: label })), seconds)

@@ -13,6 +13,8 @@
  *   yield* client.AskStream({ questions: [{ index: 1, question: "Name a colour" }] }).pipe(
  *     Stream.runForEach((item) => Effect.log(item.index, item.status, item.result))
  *   )
+ *   // Estimate: tokens, cost and time per lane, nothing sent (POST /batches/estimate).
+ *   const estimate = yield* client.Estimate({ questions: [{ index: 1, question: "Classify: …" }] })
  *   // Submit: a durable job (POST /batches); Status, Results (a stream; `follow` until the end), Cancel.
  *   const job = yield* client.Submit({ questions: [{ index: 1, question: "Classify: …" }] })
  *   yield* client.Results({ id: job.id, follow: true }).pipe(Stream.runForEach((item) => Effect.log(item)))
@@ -40,6 +42,7 @@ import { LlmBatchRpcs } from "./group.ts"
 
 export { BatchRequest, BatchResponse, QuestionItem, ResultItem } from "../domain/Batch.ts"
 export { InvalidBatchError } from "../domain/Errors.ts"
+export { JobEstimate } from "../domain/Estimate.ts"
 export { Job, JobNotFoundError, JobRequest, JobStatus } from "../domain/Job.ts"
 export { AskPayload, LlmBatchRpcs, SubmitPayload } from "./group.ts"
 

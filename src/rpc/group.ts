@@ -6,6 +6,7 @@ import { Schema } from "effect"
 import { Rpc, RpcGroup } from "effect/rpc"
 import { BatchRequest, BatchResponse, ResultItem } from "../domain/Batch.ts"
 import { InvalidBatchError } from "../domain/Errors.ts"
+import { JobEstimate } from "../domain/Estimate.ts"
 import { Job, JobNotFoundError, JobRequest } from "../domain/Job.ts"
 
 /**
@@ -28,6 +29,8 @@ export class LlmBatchRpcs extends RpcGroup.make(
   Rpc.make("AskStream", { payload: AskPayload, success: ResultItem, error: InvalidBatchError, stream: true }),
   /** Stores a batch as a durable job and starts it; answers with the job at once (POST /batches). */
   Rpc.make("Submit", { payload: SubmitPayload, success: Job, error: InvalidBatchError }),
+  /** A job's tokens, cost and time, estimated without running it; nothing is stored (POST /batches/estimate). */
+  Rpc.make("Estimate", { payload: SubmitPayload, success: JobEstimate, error: InvalidBatchError }),
   /** A job's status, counts, usage and cost (GET /batches/{id}). */
   Rpc.make("Status", { payload: { id: jobId }, success: Job, error: JobNotFoundError }),
   /**

@@ -49,6 +49,7 @@ const handlers = LlmBatchRpcs.toLayer(Effect.gen(function*() {
       decodeJobRequest(payload).pipe(
         Effect.flatMap((request) => Effect.flatMap(caller, (key) => jobs.submit(request, key)))
       ),
+    Estimate: (payload) => Effect.flatMap(decodeJobRequest(payload), jobs.estimate),
     Status: ({ id }) => Effect.flatMap(caller, (key) => jobs.get(id, key)),
     Results: ({ follow, id }) =>
       Effect.map(caller, (key) => jobs.results(id, key, { follow: follow ?? false })).pipe(Stream.unwrap),

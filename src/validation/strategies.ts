@@ -142,6 +142,15 @@ export const prepareAnswerChecks = Effect.fnUntraced(function*(
 export const validateAnswerChecks = (questions: ReadonlyArray<QuestionItem>): Effect.Effect<void, InvalidBatchError> =>
   eachAnswerCheck(questions, () => undefined, false)
 
+/**
+ * Each question's check in order, handed to `use` as it is built (the estimate reads its
+ * instructions and format at once): questions with the same inline schema share one check.
+ */
+export const forEachAnswerCheck = (
+  questions: ReadonlyArray<QuestionItem>,
+  use: (check: AnswerCheck) => void
+): Effect.Effect<void, InvalidBatchError> => eachAnswerCheck(questions, use, true)
+
 /** Schemas compiled between two yields: a job of distinct schemas must not hold the event loop for its whole compile. */
 const compilesPerTurn = 100
 

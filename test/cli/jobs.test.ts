@@ -1,19 +1,22 @@
 /**
- * `llm-batch submit|status|results|cancel|jobs` as a user runs them: child processes, clients of
+ * `llm-batch estimate|submit|status|results|cancel|jobs` as a user runs them: child processes, clients of
  * the real server (its jobs in a temporary DATA_DIR) over the fake upstream. stdout holds only
  * JSON; the exit code says what happened.
  */
 import { afterAll, describe, expect, it } from "@effect/vitest"
-import { Effect } from "effect"
+import { Effect, Schema } from "effect"
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs"
 import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
+import { JobEstimate } from "../../src/domain/Estimate.ts"
 import { runCli } from "../support/Cli.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { eventually } from "../support/Mcp.ts"
 import { TestServer } from "../support/TestServer.ts"
 import { decodeJob, parseResults, waitForJob } from "../support/jobs.ts"
+
+const decodeEstimate = Schema.decodeUnknownSync(JobEstimate, { onExcessProperty: "error" })
 
 const scratch = mkdtempSync(join(tmpdir(), "llm-batch-cli-jobs-"))
 afterAll(() => rmSync(scratch, { recursive: true, force: true }))
@@ -179,4 +182,26 @@ describe("the job commands' failures", () => {
       expect(wrong.code).toBe(2)
       expect(wrong.stderr).toContain("invalid API key")
     }).pipe(Effect.provide(TestServer.layer({ API_KEYS: "the-key" }))), timeout)
+})
+
+describe("llm-batch estimate", () => {
+  it.live("prints the estimate as JSON on stdout and a summary on stderr, sending nothing; a bad file is exit 2", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const file = tempFile("estimate.jsonl", jsonl([
+        { question: "What is the capital of France?", model: "openai/gpt-4o-mini", max_tokens: 100 },
+        { question: "Shorter: {Q1_result}", model: "openai/gpt-4o-mini", max_tokens: 20 }
+      ]))
+      const [run, bad] = yield* Effect.all([
+        cli(["estimate", file, "--lane", "batch"]),
+        cli(["estimate", tempFile("estimate-bad.jsonl", `{"question": "ok"}\n{"question": "x", "temprature": 1}\n`)])
+      ], { concurrency: "unbounded" })
+      expect(run.code, run.stderr).toBe(0)
+      expect(decodeEstimate(JSON.parse(run.stdout))).toMatchObject({ questions: 2, waves: 2, lane: "batch" })
+      expect(run.stderr).toMatch(/^2 questions in 2 waves; prompt tokens \d+ to \d+ \(exact: openai\/gpt-4o-mini\)/)
+      expect(run.stderr).toMatch(/\nbatch: \$0\.\d+ to \$0\.\d+, 2 min to 48 h\n/)
+      expect(bad.code).toBe(2)
+      expect(bad.stderr).toContain("line 2: temprature: unknown field")
+      expect(upstream.requests).toHaveLength(0)
+    }).pipe(Effect.provide(TestServer.layer())), timeout)
 })

@@ -1,7 +1,8 @@
 /**
  * The console's "Run a batch" screen: a batch run now through /ask/stream fills its graph in as
- * the answers stream back; an invalid batch shows the service's own message inline (checked in the
- * page for a field, by the service for a missing reference); the screens fit a phone.
+ * the answers stream back; its estimate shows before Submit; an invalid batch shows the service's
+ * own message inline (checked in the page for a field, by the service for a missing reference); the
+ * screens fit a phone.
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -45,6 +46,33 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
         const graph = (yield* Effect.promise(() => graphOf(page)))!
         expect(graph.edges).toEqual([{ source: "q1", target: "q2" }])
         // Run now sends no job: nothing was stored.
+        const list = yield* Effect.promise(() => fetch(`${server.url}/batches`).then((r) => r.json()))
+        expect(list).toEqual({ data: [] })
+        expect(errors).toEqual([])
+      }))
+
+    it.effect("shows the estimate before Submit, on the lane chosen; an edit clears it; nothing is sent or stored", () =>
+      Effect.gen(function*() {
+        const upstream = yield* FakeUpstream
+        const server = yield* TestServer
+        const sentBefore = upstream.requests.length
+        const { page, errors } = yield* openPage(`${server.url}/#/run`)
+        yield* Effect.promise(async () => {
+          const input = page.getByTestId("batch-input")
+          const estimate = page.getByTestId("estimate")
+          await input.fill('{"question": "What is the capital of France?", "model": "openai/gpt-4o-mini"}\n{"question": "Shorter: {Q1_result}"}')
+          await expect.poll(() => page.getByTestId("format").textContent()).toBe("Read as JSONL: 2 questions")
+          await page.getByTestId("lane-choice").selectOption("batch")
+          await page.getByTestId("estimate-job").click()
+          // The first estimate loads the tokenizer (~1–2 s here).
+          await expect.poll(() => estimate.textContent(), { timeout: 15_000 }).toContain("Questions2 in 2 waves")
+          const text = (await estimate.textContent())!
+          expect(text).toContain("(exact: openai/gpt-4o-mini)")
+          expect(text).toMatch(/Batch lane\$[\d.]+ to \$[\d.]+, 2 min to 48 h/)
+          await input.fill('{"question": "What is the capital of Spain?"}')
+          await expect.poll(() => estimate.textContent()).toBe("")
+        })
+        expect(upstream.requests).toHaveLength(sentBefore)
         const list = yield* Effect.promise(() => fetch(`${server.url}/batches`).then((r) => r.json()))
         expect(list).toEqual({ data: [] })
         expect(errors).toEqual([])

@@ -46,6 +46,7 @@ describe("batch jobs with API_KEYS", () => {
       const job = yield* submitJob({ questions: [{ index: 1, question: "q" }] }, { key: owner })
       const routes = [
         ["POST", "/batches"],
+        ["POST", "/batches/estimate"],
         ["GET", "/batches"],
         // The key is checked before the parameters are read.
         ["GET", "/batches?limit=abc"],

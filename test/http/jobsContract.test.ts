@@ -1,10 +1,12 @@
 /**
  * The batch job routes in the served OpenAPI document: each route, its request and answer
- * schemas (the domain's), the 404 of an unknown job and the bearer scheme.
+ * schemas (the domain's; the estimate's request is the submit's), the 404 of an unknown job and
+ * the bearer scheme.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { QuestionItem, ResultItem } from "../../src/domain/Batch.ts"
+import { JobEstimate } from "../../src/domain/Estimate.ts"
 import { Job, JobList, JobRequest } from "../../src/domain/Job.ts"
 import { inline, isObject, type JsonObject, jsonSchemaOf } from "../support/jsonSchema.ts"
 import { TestServer } from "../support/TestServer.ts"
@@ -18,6 +20,7 @@ describe("the batch job routes in /openapi.json", () => {
       const document = (yield* (yield* TestServer).get("/openapi.json")).body as JsonObject
       const routes = [
         ["post", "/batches", ["202", "400", "401", "413", "415", "500"]],
+        ["post", "/batches/estimate", ["200", "400", "401", "413", "415", "500"]],
         ["get", "/batches", ["200", "400", "401", "500"]],
         ["get", "/batches/{id}", ["200", "400", "401", "404", "500"]],
         ["get", "/batches/{id}/results", ["200", "400", "401", "404", "500"]],
@@ -43,6 +46,12 @@ describe("the batch job routes in /openapi.json", () => {
         expect(schemaOf(...submit, "requestBody", "content", type), type).toEqual(jsonSchemaOf(QuestionItem))
       }
       expect(schemaOf(...submit, "responses", "202", "content", "application/json")).toEqual(jsonSchemaOf(Job))
+      // The estimate takes exactly what a submit takes.
+      const estimate = ["/batches/estimate", "post"]
+      for (const type of ["application/json", "application/jsonl", "application/x-ndjson"]) {
+        expect(schemaOf(...estimate, "requestBody", "content", type), type).toEqual(schemaOf(...submit, "requestBody", "content", type))
+      }
+      expect(schemaOf(...estimate, "responses", "200", "content", "application/json")).toEqual(jsonSchemaOf(JobEstimate))
       expect(schemaOf("/batches", "get", "responses", "200", "content", "application/json")).toEqual(jsonSchemaOf(JobList))
       expect(schemaOf("/batches/{id}", "get", "responses", "200", "content", "application/json")).toEqual(jsonSchemaOf(Job))
       expect(schemaOf("/batches/{id}/results", "get", "responses", "200", "content", "application/x-ndjson"))

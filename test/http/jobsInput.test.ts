@@ -13,10 +13,10 @@ import { jobRequest, jobResults, submitJob, waitForJob } from "../support/jobs.t
 const jsonl = (lines: ReadonlyArray<unknown>) =>
   lines.map((line) => typeof line === "string" ? line : JSON.stringify(line)).join("\n") + "\n"
 
-/** POST /batches with `body` as is: status and the parsed `{"error"}` body. */
-const post = (body: string | Uint8Array<ArrayBuffer>, contentType = "application/json") =>
+/** POST /batches (or another path) with `body` as is: status and the parsed `{"error"}` body. */
+const post = (body: string | Uint8Array<ArrayBuffer>, contentType = "application/json", path = "/batches") =>
   Effect.map(
-    jobRequest("/batches", { method: "POST", headers: { "content-type": contentType }, body }),
+    jobRequest(path, { method: "POST", headers: { "content-type": contentType }, body }),
     (answer) => ({
       status: answer.status,
       type: answer.headers.get("content-type"),
@@ -99,11 +99,14 @@ describe("POST /batches refuses malformed and hostile bodies with a 4xx {\"error
     ["a body over MAX_JOB_BODY_BYTES", job([{ index: 1, question: "x".repeat(5_000) }]), json, 413, /MAX_JOB_BODY_BYTES/]
   ]
 
-  it.live("each answer says what to fix, and nothing is stored", () =>
+  // POST /batches/estimate takes the same bodies, with the same limits and messages.
+  it.live("each answer says what to fix, and nothing is stored (POST /batches and /batches/estimate)", () =>
     Effect.gen(function*() {
       for (const [name, body, contentType, status, says] of cases) {
         const answer = yield* post(body, contentType)
         expect(answer.status, name).toBe(status)
+        const estimate = yield* post(body, contentType, "/batches/estimate")
+        expect(estimate, `${name} (estimate)`).toEqual(answer)
         expect(answer.type, name).toContain("application/json")
         expect(Object.keys(answer.body as object), name).toEqual(["error"])
         expect((answer.body as { error: string }).error, name).toMatch(says)

@@ -28,7 +28,7 @@ describe("the embedded job store", () => {
       }).pipe(Effect.provide(jobsLayer({ DATA_DIR: dir })))
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 
-  it.live("MCP over stdio's services start without jobs then, and a job call says why", () =>
+  it.live("MCP over stdio's services start without jobs then, and a job call says why; an estimate still answers", () =>
     Effect.gen(function*() {
       const upstream = yield* FakeUpstream
       const dir = yield* tempDir
@@ -41,6 +41,11 @@ describe("the embedded job store", () => {
           return yield* (yield* Jobs).submit(jobRequest(questions(1)), "")
         }).pipe(Effect.provide(withoutJobs), Effect.exit)
         expect(Exit.isFailure(exit) && String(exit.cause)).toContain("batch jobs are unavailable on this service")
+        // It needs no store.
+        const estimate = yield* Effect.gen(function*() {
+          return yield* (yield* Jobs).estimate(jobRequest(questions(2)))
+        }).pipe(Effect.provide(withoutJobs))
+        expect(estimate.questions).toBe(2)
       }).pipe(Effect.provide(jobsLayer({ DATA_DIR: dir })))
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 

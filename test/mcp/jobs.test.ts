@@ -1,10 +1,11 @@
 /**
- * The batch job tools with the official MCP SDK client: `batch_submit`, `batch_status`,
+ * The batch job tools with the official MCP SDK client: `batch_estimate`, `batch_submit`, `batch_status`,
  * `batch_results` (paged) and `batch_cancel`, over Streamable HTTP (jobs bound to the caller's
  * key) and over stdio (`llm-batch mcp`, no key).
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Effect, Schema } from "effect"
+import { JobEstimate } from "../../src/domain/Estimate.ts"
 import { finishedStatuses, Job, JobResultsPage } from "../../src/domain/Job.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { connectHttp, connectStdio, errorText, eventually, type McpConnection, structured } from "../support/Mcp.ts"
@@ -12,6 +13,7 @@ import { scratchDataDir } from "../support/dataDir.ts"
 import { fakeEnvironment, TestServer } from "../support/TestServer.ts"
 
 const job = structured(Schema.decodeUnknownSync(Job, { onExcessProperty: "error" }))
+const estimate = structured(Schema.decodeUnknownSync(JobEstimate, { onExcessProperty: "error" }))
 const page = structured(Schema.decodeUnknownSync(JobResultsPage, { onExcessProperty: "error" }))
 
 const call = (connection: McpConnection, name: string, args: Record<string, unknown>) =>
@@ -79,6 +81,21 @@ describe("MCP batch job tools over Streamable HTTP", () => {
       expect(seen.map((r) => r.index).sort((a, b) => a - b)).toEqual(ten.questions.map((q) => q.index))
       expect(seen.every((r) => r.status === "success" && r.lane === "sync")).toBe(true)
     }).pipe(Effect.provide(TestServer.layer())), 60_000)
+
+  it.live("batch_estimate takes batch_submit's arguments and answers the estimate, read-only, sending nothing", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const connection = yield* http()
+      const { tools } = yield* Effect.promise(() => connection.client.listTools())
+      const tool = tools.find((listed) => listed.name === "batch_estimate")!
+      expect(tool.annotations).toMatchObject({ readOnlyHint: true, destructiveHint: false, openWorldHint: false })
+      expect(tool.inputSchema).toMatchObject({ required: ["questions"], properties: { max_cost_usd: {}, lane: {} } })
+      const chain = [1, 2, 3].map((index) => ({ index, question: index === 1 ? "Start" : `Go on: {Q${index - 1}_result}` }))
+      const answer = estimate(yield* call(connection, "batch_estimate", { questions: chain, lane: "auto" }))
+      expect(answer).toMatchObject({ questions: 3, waves: 3, lane: "auto" })
+      expect(upstream.requests).toHaveLength(0)
+      expect(errorText(yield* call(connection, "batch_estimate", { questions: [] }))).toContain("no questions")
+    }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("batch_submit takes the job's lane; batch_status shows it", () =>
     Effect.gen(function*() {

@@ -1,6 +1,6 @@
 /**
- * Batch jobs through the typed RPC client (`llm-batch/client`, from the sources): Submit, Status,
- * Results (a stream, followed to the end) and Cancel, with typed failures.
+ * Batch jobs through the typed RPC client (`llm-batch/client`, from the sources): Estimate, Submit,
+ * Status, Results (a stream, followed to the end) and Cancel, with typed failures.
  */
 import { describe, expect, it } from "@effect/vitest"
 import { Context, Effect, Layer, Stream } from "effect"
@@ -52,6 +52,24 @@ describe("batch jobs over Effect RPC", () => {
       const job = yield* client.Submit({ questions: [{ index: 1, question: "on the batch lane" }], lane: "batch" })
       expect(job.lane).toBe("batch")
       expect((yield* client.Status({ id: job.id })).lane).toBe("batch")
+    }).pipe(Effect.provide(TestServer.layer())))
+
+  it.live("Estimate answers with the job's estimate and sends nothing; a bad job is a typed InvalidBatchError", () =>
+    Effect.gen(function*() {
+      const upstream = yield* FakeUpstream
+      const client = yield* rpcClient()
+      // o200k_base: 3 + (3 + 1 + 7) tokens, "What is the capital of France?" being 7.
+      const estimate = yield* client.Estimate({
+        questions: [{ index: 1, question: "What is the capital of France?", model: "openai/gpt-4o-mini" }],
+        max_cost_usd: 0.000001
+      })
+      expect(estimate).toMatchObject({ questions: 1, waves: 1, prompt_tokens: { min: 14, max: 14 } })
+      expect(estimate.budget).toMatchObject({ exceeded: true })
+      const cycle = yield* Effect.flip(client.Estimate({
+        questions: [{ index: 1, question: "uses {Q2_result}" }, { index: 2, question: "uses {Q1_result}" }]
+      }))
+      expect(cycle._tag).toBe("InvalidBatchError")
+      expect(upstream.requests).toHaveLength(0)
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("Cancel ends the job: its unfinished question is an error `cancelled`", () =>

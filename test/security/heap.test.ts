@@ -49,7 +49,9 @@ const raw = (url: string, pieces: Iterable<string>) =>
       answer += chunk.toString()
       if (isComplete(answer)) socket.destroy()
     })
-    socket.on("error", (error) => resume(Effect.fail(error)))
+    // A server that answered and closed before the last piece was written: the write fails (EPIPE)
+    // after the answer came, which is what is checked.
+    socket.on("error", (error) => resume(isComplete(answer) ? Effect.succeed(answer) : Effect.fail(error)))
     socket.on("close", () =>
       resume(answer === "" ? Effect.fail(new Error("the connection closed without an answer")) : Effect.succeed(answer))
     )
@@ -166,7 +168,7 @@ layer(ServiceLayer, { timeout: 120_000 })("a service with the shipped 256 MB hea
       expect(job.counts.total).toBe(50_000)
       yield* Effect.promise(() => fetch(`${url}/batches/${job.id}/cancel`, { method: "POST" }))
       yield* stillServes("a 50,000-question JSONL job")
-    }))
+    }), 90_000) // ~13 s alone: 50,000 rows stored before the answer; far more on a loaded machine.
 
   it.effect("refuses a JSON job within MAX_JOB_BODY_BYTES whose parse would hold too many values", () =>
     Effect.gen(function*() {

@@ -14,12 +14,15 @@ import { dirname, join } from "node:path"
 import { promisify } from "node:util"
 import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { repoRoot } from "../support/Cli.ts"
+import { distLock } from "../support/distLock.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { fakeEnvironment } from "../support/TestServer.ts"
 
 describe("scripts/dev start", () => {
   it.live("runs the server as its own process: SIGTERM to that pid stops it with exit 0", () =>
     Effect.gen(function*() {
+      // It builds the checkout's dist/ and runs it, which test/ship/package.test.ts builds too.
+      yield* distLock
       const child = spawn("bash", [join(repoRoot, "scripts", "dev"), "start"], {
         cwd: repoRoot,
         env: { PATH: `${dirname(process.execPath)}:${process.env.PATH ?? ""}`, PORT: "0", LOG_LEVEL: "Info" },
@@ -47,7 +50,7 @@ describe("scripts/dev start", () => {
       process.kill(child.pid!, "SIGTERM")
       const [code, signal] = yield* Effect.promise(() => exited)
       expect({ code, signal }, output).toEqual({ code: 0, signal: null })
-    }), 60_000)
+    }).pipe(Effect.scoped), 180_000) // May first wait for package.test.ts's pack (the dist lock).
 
   it.live("scripts/dev cli runs the CLI from the sources, reading files from the caller's directory", () =>
     Effect.gen(function*() {

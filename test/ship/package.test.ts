@@ -12,6 +12,7 @@ import { tmpdir } from "node:os"
 import { dirname, join } from "node:path"
 import type { BatchResponse } from "../../src/domain/Batch.ts"
 import { repoRoot, runCli } from "../support/Cli.ts"
+import { withDistLock } from "../support/distLock.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { runOnOldNode } from "../support/oldNode.ts"
 import { codeBlocks } from "./markdown.ts"
@@ -31,8 +32,11 @@ const npm = (args: ReadonlyArray<string>, cwd: string) =>
   })
 let tarball = ""
 
-beforeAll(() => {
-  execFileSync(join(repoRoot, "scripts", "dev"), ["pack", "--pack-destination", work, "--loglevel=error"], { cwd: work, env })
+beforeAll(async () => {
+  // prepack builds the checkout's dist/, which test/ship/dev.test.ts builds too.
+  await withDistLock(() =>
+    execFileSync(join(repoRoot, "scripts", "dev"), ["pack", "--pack-destination", work, "--loglevel=error"], { cwd: work, env })
+  )
   tarball = join(work, readdirSync(work).find((name) => name.endsWith(".tgz"))!)
   npm(["install", "--global", "--prefix", prefix, tarball], work)
   mkdirSync(consumer)

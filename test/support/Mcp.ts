@@ -31,7 +31,7 @@ export const exampleBatch = {
 }
 
 /** Every tool the server lists, sorted by name: the batch tools and the batch job tools. */
-export const allTools = ["ask", "batch_ask", "batch_cancel", "batch_results", "batch_status", "batch_submit"]
+export const allTools = ["ask", "batch_ask", "batch_cancel", "batch_estimate", "batch_results", "batch_status", "batch_submit"]
 
 export interface McpConnection {
   readonly client: Client

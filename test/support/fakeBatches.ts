@@ -44,6 +44,11 @@ export class FakeBatches {
   /** Every batch created, oldest first. */
   readonly created: Array<FakeBatch> = []
   readonly cancels: Array<{ readonly protocol: Protocol; readonly id: string }> = []
+  /**
+   * Replies to these routes are served (the provider acts: a create creates) but not sent until
+   * `release` resolves: a service killed meanwhile never hears the answer.
+   */
+  held: { readonly routes: ReadonlyArray<BatchRoute>; readonly release: Promise<void> } | undefined = undefined
   /** Every batch-API request, in order (faulted ones included). */
   readonly calls: Array<{ readonly route: BatchRoute; readonly method: string; readonly path: string }> = []
   readonly files = new Map<string, StoredFile>()
@@ -178,6 +183,7 @@ export class FakeBatches {
     const reply = fault === undefined
       ? await match.serve()
       : jsonReply(fault, providerError(match.route.startsWith("anthropic") ? "anthropic" : "openai", fault, `fake error ${fault}`))
+    if (this.held?.routes.includes(match.route)) await this.held.release
     res.writeHead(reply.status, { "content-type": reply.contentType ?? "application/json" }).end(reply.body)
     return true
   }

@@ -76,22 +76,30 @@ export const http = (url: string, init?: RequestInit) =>
     return { status: response.status, text: await response.text() }
   })
 
-export const submitJob = (replica: Replica, questions: ReadonlyArray<Record<string, unknown>>) =>
+/** A service's HTTP base: a replica, or a single service (`startService`). */
+type Reachable = Pick<RunningService, "url">
+
+/** POST /batches with these questions (and other fields of the request, e.g. `lane`); gives the job's id. */
+export const submitJob = (
+  replica: Reachable,
+  questions: ReadonlyArray<Record<string, unknown>>,
+  fields: Record<string, unknown> = {}
+) =>
   Effect.gen(function*() {
     const submitted = yield* http(`${replica.url}/batches`, {
       method: "POST",
       headers: { "content-type": "application/json" },
-      body: JSON.stringify({ questions })
+      body: JSON.stringify({ ...fields, questions })
     })
     if (submitted.status !== 202) return yield* Effect.die(`submit answered ${submitted.status}: ${submitted.text}`)
     return decodeJob(JSON.parse(submitted.text)).id
   })
 
-export const jobStatus = (replica: Replica, id: string) =>
+export const jobStatus = (replica: Reachable, id: string) =>
   http(`${replica.url}/batches/${id}`).pipe(Effect.map(({ text }) => decodeJob(JSON.parse(text))))
 
 /** Polls the job on `replica` until it has ended (bounded by the test's timeout). */
-export const waitForJobEnd = (replica: Replica, id: string) =>
+export const waitForJobEnd = (replica: Reachable, id: string) =>
   Effect.gen(function*() {
     while (true) {
       const job = yield* jobStatus(replica, id)
@@ -101,7 +109,7 @@ export const waitForJobEnd = (replica: Replica, id: string) =>
   })
 
 /** Every result line of the job, read from `replica`. */
-export const jobResults = (replica: Replica, id: string) =>
+export const jobResults = (replica: Reachable, id: string) =>
   http(`${replica.url}/batches/${id}/results`).pipe(Effect.map(({ text }) => parseResults(text)))
 
 export const kill = (service: RunningService) =>

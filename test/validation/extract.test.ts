@@ -27,9 +27,9 @@ describe("jsonCandidates", () => {
     expect(jsonCandidates("")).toEqual([])
   })
 
+  // No timing assertion (a loaded machine made a 5 s bound flaky): a quadratic scan of this input
+  // takes minutes, so the test's own timeout fails it; linear, it takes milliseconds.
   it("stays linear on pathological input (a quadratic scan would take minutes here)", () => {
-    const started = performance.now()
     expect(jsonCandidates("[".repeat(100_000))).toEqual([])
-    expect(performance.now() - started).toBeLessThan(5_000)
   })
 })

@@ -4,6 +4,7 @@
  */
 import { Exit, Schema } from "effect"
 import { BatchRequest, QuestionItem, ResultItem } from "../../src/domain/Batch.ts"
+import { JobEstimate } from "../../src/domain/Estimate.ts"
 import { ErrorBody } from "../../src/domain/Http.ts"
 import { Job, JobList } from "../../src/domain/Job.ts"
 import { parseJson } from "../../src/domain/jsonl.ts"
@@ -105,19 +106,16 @@ export const jobQuestions = async (id: string, signal: AbortSignal) =>
 export const followResults = async (id: string, signal: AbortSignal) =>
   ndjson(ResultItem, await call(`/batches/${encodeURIComponent(id)}/results?follow=true`, { signal }))
 
+type JobBody = { readonly json: unknown } | { readonly jsonl: string }
+
+const jobInit = (body: JobBody): RequestInit =>
+  "json" in body ? jsonBody(body.json) : { method: "POST", headers: { "content-type": "application/jsonl" }, body: body.jsonl }
+
 /** `POST /batches`: a JSON job request, or JSONL text sent as is. */
-export const submitJob = async (body: { readonly json: unknown } | { readonly jsonl: string }) =>
-  json(
-    Job,
-    await call(
-      "/batches",
-      "json" in body ? jsonBody(body.json) : {
-        method: "POST",
-        headers: { "content-type": "application/jsonl" },
-        body: body.jsonl
-      }
-    )
-  )
+export const submitJob = async (body: JobBody) => json(Job, await call("/batches", jobInit(body)))
+
+/** `POST /batches/estimate`: the same body; nothing is stored or sent to a model. */
+export const estimateJob = async (body: JobBody) => json(JobEstimate, await call("/batches/estimate", jobInit(body)))
 
 /** `POST /ask/stream`: the results of a batch run now, as each finishes. */
 export const askStream = async (request: BatchRequest, signal: AbortSignal) =>

@@ -2,7 +2,7 @@
  * The provider batch lane of this process (docs/jobs.md, *Batch lane*): a route for a job's run
  * on the `batch` or `auto` lane (jobLane.ts), and the cancelling of a job's provider batches.
  */
-import { Context, Effect, Layer, type Scope } from "effect"
+import { Context, Effect, Layer, Option, type Scope } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import { AppConfig } from "../../config/AppConfig.ts"
 import type { Lane } from "../../domain/Lane.ts"
@@ -13,8 +13,14 @@ import { adapters } from "../../llm/adapters.ts"
 import type { BatchApi } from "../../llm/batchApi.ts"
 import type { LaneRouteShape } from "../../llm/laneRoute.ts"
 import { resolveTarget } from "../../llm/LlmClient.ts"
+import type { StoredProviderBatch } from "../providerBatches.ts"
 import { JobStore } from "../store.ts"
 import { makeJobLane } from "./jobLane.ts"
+
+/** Said of a batch the job was cancelled while sending, which its provider has no trace of. */
+const notSentMessage = (provider: string) =>
+  `the job was cancelled while this batch was being sent and ${provider} has no batch tagged with it` +
+  (provider === "anthropic" ? " (Anthropic keeps no tag: if it had accepted it, it runs unobserved)" : "")
 
 /** Results files of 50,000 lines run to tens of MB: the configured provider's own, not a caller's base. */
 const maxBatchResponseBytes = 1024 * 1024 * 1024
@@ -48,16 +54,39 @@ export class BatchLane extends Context.Service<BatchLane, {
         Effect.flatMap(Effect.scope, (scope) =>
           makeJobLane({ jobId, store, settings: config.jobs.batchLane, apiOf, prices, takes }, scope))
 
+      /** Asks the provider to cancel one of the job's batches; a batch cancelled while being sent is looked for first. */
+      const cancelOne = (jobId: string, row: StoredProviderBatch, provider: ProviderName) =>
+        Effect.gen(function*() {
+          const request = { model: { provider, name: row.model ?? "" }, messages: [], temperature: 0, maxTokens: 1 }
+          const target = yield* resolveTarget(config, request)
+          const api = apiOf(provider)
+          let batchId = row.batchId
+          if (batchId === null) {
+            // Cancelled while being sent (the send is stopped by now): the provider may have accepted it.
+            const found = yield* api.find(target, { job: jobId, seq: row.seq })
+            if (Option.isNone(found)) {
+              const error = notSentMessage(provider)
+              yield* store.updateProviderBatch(jobId, row.seq, { status: "cancelled", succeeded: 0, failed: 0, error })
+              return
+            }
+            batchId = found.value.id
+            yield* store.providerBatchSubmitted(jobId, row.seq, batchId, found.value.state)
+            if (finishedProviderBatchStatuses.has(found.value.state)) return
+          }
+          yield* api.cancel(target, batchId)
+          yield* store.updateProviderBatch(jobId, row.seq, { status: "cancelling", succeeded: row.succeeded, failed: row.failed })
+        }).pipe(Effect.catchCause((cause) =>
+          Effect.logWarning(`batch job ${jobId}: cancelling its provider batch ${row.batchId ?? `#${row.seq}`} failed`, cause)
+        ))
+
+      // One batch's failure does not keep the others from being cancelled.
       const cancel = (jobId: string) =>
         Effect.gen(function*() {
           for (const row of yield* store.providerBatches(jobId)) {
-            if (finishedProviderBatchStatuses.has(row.status) || row.batchId === null || !isProviderName(row.provider)) continue
-            const request = { model: { provider: row.provider, name: row.model ?? "" }, messages: [], temperature: 0, maxTokens: 1 }
-            const target = yield* resolveTarget(config, request)
-            yield* apiOf(row.provider).cancel(target, row.batchId)
-            yield* store.updateProviderBatch(jobId, row.seq, { status: "cancelling", succeeded: row.succeeded, failed: row.failed })
+            if (finishedProviderBatchStatuses.has(row.status) || !isProviderName(row.provider)) continue
+            yield* cancelOne(jobId, row, row.provider)
           }
-        }).pipe(Effect.catchCause((cause) => Effect.logWarning(`batch job ${jobId}: cancelling its provider batches failed`, cause)))
+        }).pipe(Effect.catchCause((cause) => Effect.logWarning(`batch job ${jobId}: reading its provider batches failed`, cause)))
 
       return BatchLane.of({ route, cancel })
     })

@@ -2,11 +2,9 @@
 import type Anthropic from "@anthropic-ai/sdk"
 import { Effect } from "effect"
 import type { Transport } from "../adapter.ts"
-import { publicOnly } from "../addressGuard.ts"
-import { ClientPool } from "../clientPool.ts"
+import { type ClientPool, sdkClients } from "../clientPool.ts"
 import { toUpstreamError } from "../failures.ts"
-import { makeSdkFetch, type SdkFetchOptions } from "../fetch.ts"
-import type { Target } from "../types.ts"
+import type { SdkFetchOptions } from "../fetch.ts"
 import { classify } from "./classify.ts"
 import { decodeMessage } from "./decode.ts"
 import { encodeMessageRequest } from "./encode.ts"
@@ -20,24 +18,17 @@ export const loadAnthropicSdk = () => (sdk ??= import("@anthropic-ai/sdk").then(
 
 /** The SDK clients, one per target (clientPool.ts), built once the SDK has loaded. */
 export const makeAnthropicClients = (fetchOptions: SdkFetchOptions) => {
-  const sdkFetch = makeSdkFetch(fetchOptions)
-  const guardedFetch = makeSdkFetch({ ...fetchOptions, guard: publicOnly() })
   let pool: ClientPool<Anthropic> | undefined
   return (Sdk: typeof Anthropic) =>
-    pool ??= new ClientPool(
-      (target: Target) =>
-        new Sdk({
-          // Explicit nulls: the SDK would otherwise pick up ANTHROPIC_AUTH_TOKEN and friends from
-          // the environment and send them where a keyless call was meant to go.
-          apiKey: target.apiKey ?? null,
-          authToken: null,
-          ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null, "x-api-key": null } } : {}),
-          baseURL: target.baseUrl,
-          maxRetries: 0,
-          timeout: target.timeoutMs,
-          fetch: target.publicOnly ? guardedFetch : sdkFetch
-        })
-    )
+    pool ??= sdkClients(fetchOptions, (target, options) =>
+      new Sdk({
+        ...options,
+        // Explicit nulls: the SDK would otherwise pick up ANTHROPIC_AUTH_TOKEN and friends from
+        // the environment and send them where a keyless call was meant to go.
+        apiKey: target.apiKey ?? null,
+        authToken: null,
+        ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null, "x-api-key": null } } : {})
+      }))
 }
 
 export const makeAnthropicTransport = (fetchOptions: SdkFetchOptions): Transport => {

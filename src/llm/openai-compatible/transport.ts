@@ -2,11 +2,9 @@
 import { Effect } from "effect"
 import OpenAI from "openai"
 import type { Transport } from "../adapter.ts"
-import { publicOnly } from "../addressGuard.ts"
-import { ClientPool } from "../clientPool.ts"
+import { sdkClients } from "../clientPool.ts"
 import { toUpstreamError } from "../failures.ts"
-import { makeSdkFetch, type SdkFetchOptions } from "../fetch.ts"
-import type { Target } from "../types.ts"
+import type { SdkFetchOptions } from "../fetch.ts"
 import { classify } from "./classify.ts"
 import { decodeChatCompletion } from "./decode.ts"
 import { encodeChatRequest } from "./encode.ts"
@@ -18,21 +16,13 @@ import { encodeChatRequest } from "./encode.ts"
 const noKey = "no-key"
 
 /** The SDK clients, one per target (clientPool.ts); the batch lane's calls share them. */
-export const makeOpenAiClients = (fetchOptions: SdkFetchOptions) => {
-  const sdkFetch = makeSdkFetch(fetchOptions)
-  const guardedFetch = makeSdkFetch({ ...fetchOptions, guard: publicOnly() })
-  return new ClientPool(
-    (target: Target) =>
-      new OpenAI({
-        apiKey: target.apiKey ?? noKey,
-        ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {}),
-        baseURL: target.baseUrl,
-        maxRetries: 0,
-        timeout: target.timeoutMs,
-        fetch: target.publicOnly ? guardedFetch : sdkFetch
-      })
-  )
-}
+export const makeOpenAiClients = (fetchOptions: SdkFetchOptions) =>
+  sdkClients(fetchOptions, (target, options) =>
+    new OpenAI({
+      ...options,
+      apiKey: target.apiKey ?? noKey,
+      ...(target.apiKey === undefined ? { defaultHeaders: { Authorization: null } } : {})
+    }))
 
 export const makeOpenAiTransport = (fetchOptions: SdkFetchOptions): Transport => {
   const pool = makeOpenAiClients(fetchOptions)

@@ -1,12 +1,13 @@
 /**
  * Run something (`#/run`): paste or upload a batch (JSON or JSONL), see its problems as the
- * service would report them, then submit it as a job or run it now through `/ask/stream` with
- * the graph filling in as the answers stream back.
+ * service would report them, estimate its cost and time per lane, then submit it as a job or run it
+ * now through `/ask/stream` with the graph filling in as the answers stream back.
  */
 import { describeLines } from "../../../src/domain/jsonl.ts"
 import { defaultLane, Lane } from "../../../src/domain/Lane.ts"
-import { ApiError, askStream, submitJob } from "../api.ts"
+import { ApiError, askStream, estimateJob, submitJob } from "../api.ts"
 import { h, replace } from "../dom.ts"
+import { estimateRows } from "../estimate.ts"
 import { count } from "../format.ts"
 import { liveGraph } from "../graph/live.ts"
 import { GraphModel } from "../graph/model.ts"
@@ -35,6 +36,10 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
   const format = h("span", { class: "note", "data-testid": "format" })
   const problems = h("div", { class: "problems", role: "alert", "data-testid": "validation" })
   const submit = h("button", { type: "button", "data-testid": "submit-job" }, "Submit as a job")
+  const estimate = h("button", { type: "button", class: "secondary", "data-testid": "estimate-job" }, "Estimate")
+  const estimated = h("dl", { class: "estimate", "data-testid": "estimate" })
+  /** An estimate is of the batch and lane it was asked for: an edit makes it stale. */
+  const forgetEstimate = () => replace(estimated)
   const lane = h(
     "select",
     { "data-testid": "lane-choice", "aria-label": "The job's lane" },
@@ -61,16 +66,18 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     showProblems(parsed.format === "empty" ? [] : parsed.problems ?? [])
     const own = ownLane(parsed)
     if (own !== undefined) lane.value = own
-    submit.disabled = runNow.disabled = parsed.format === "empty" || parsed.problems !== undefined
+    submit.disabled = runNow.disabled = estimate.disabled = parsed.format === "empty" || parsed.problems !== undefined
   }
   let timer: ReturnType<typeof setTimeout> | undefined
   /** What the status line says about a finished run (done, stopped) no longer holds once the batch is edited. */
   const forgetLastRun = () => {
     if (running === undefined) status.textContent = ""
   }
+  lane.addEventListener("change", forgetEstimate)
   editor.addEventListener("input", () => {
     hint = undefined
     forgetLastRun()
+    forgetEstimate()
     clearTimeout(timer)
     timer = setTimeout(validate, validateAfterMs)
   })
@@ -81,6 +88,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
       hint = /\.(jsonl|ndjson)$/i.test(chosen.name) ? "jsonl" : /\.json$/i.test(chosen.name) ? "json" : undefined
       editor.value = text
       forgetLastRun()
+      forgetEstimate()
       validate()
     }, (error: unknown) => showProblems([`Could not read ${chosen.name}: ${message(error)}`]))
   })
@@ -104,6 +112,25 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
         showProblems([error instanceof ApiError && lines !== undefined ? describeLines(lines, text) : text])
       }
     )
+  })
+
+  estimate.addEventListener("click", () => {
+    validate()
+    const body = jobBody(parsed, chosenLane())
+    if (body === undefined) return
+    const lines = parsed.format === "jsonl" && parsed.problems === undefined ? parsed.lines : undefined
+    estimate.disabled = true
+    replace(estimated, h("dd", {}, "Estimating…"))
+    estimateJob(body).then(
+      (answer) => replace(estimated, ...estimateRows(answer).flatMap(([label, text]) => [h("dt", {}, label), h("dd", {}, text)])),
+      (error: unknown) => {
+        forgetEstimate()
+        const text = message(error)
+        showProblems([error instanceof ApiError && lines !== undefined ? describeLines(lines, text) : text])
+      }
+    ).finally(() => {
+      estimate.disabled = false
+    })
   })
 
   runNow.addEventListener("click", () => {
@@ -160,6 +187,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     hint = "json"
     editor.value = exampleBatch
     forgetLastRun()
+    forgetEstimate()
     validate()
   })
 
@@ -171,7 +199,8 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     h("div", { class: "toolbar" }, file, example, format),
     editor,
     problems,
-    h("div", { class: "toolbar" }, h("label", { class: "lane" }, "Lane ", lane), submit, runNow, stop),
+    h("div", { class: "toolbar" }, h("label", { class: "lane" }, "Lane ", lane), estimate, submit, runNow, stop),
+    estimated,
     status,
     output
   )
