@@ -53,10 +53,16 @@ describe("meta over HTTP", () => {
       const batchJob = JSON.parse(onBatch.text) as { id: string; lane: string }
       expect(batchJob.lane).toBe("batch")
       yield* jobRequest(`/batches/${batchJob.id}/cancel`, { method: "POST" })
-      const budgeted = yield* submitJob(lines.join("\n"), { contentType: "application/jsonl", path: "/batches?max_cost_usd=0.0000001" })
-      yield* waitForJob(budgeted.id)
-      const results = (yield* jobResults(budgeted.id)).results
-      expect(results.some((result) => result.error_message?.includes("budget exceeded"))).toBe(true)
+      // The budget reaches the job: one its prompts alone exceed is refused at submit.
+      const tooSmall = yield* jobRequest("/batches?max_cost_usd=0.0000001", {
+        method: "POST",
+        headers: { "content-type": "application/jsonl" },
+        body: lines.join("\n")
+      })
+      expect(tooSmall.status, tooSmall.text).toBe(400)
+      expect(tooSmall.text).toContain("over its max_cost_usd of $1e-7")
+      const budgeted = yield* submitJob(lines.join("\n"), { contentType: "application/jsonl", path: "/batches?max_cost_usd=5" })
+      expect((yield* waitForJob(budgeted.id)).status).toBe("completed")
       for (const query of ["lane=slow", "max_cost_usd=abc", "max_cost_usd=-1", "colour=red"]) {
         const refused = yield* jobRequest(`/batches?${query}`, {
           method: "POST",
