@@ -4,12 +4,13 @@
  *
  *   pnpm bench                 every scenario
  *   pnpm bench overhead cache  only those (overhead, portkey, metrics, batch, fanout, cache, memory, jobs, readers, replicas,
- *                              estimate, batchlane)
+ *                              estimate, batchlane, datasets)
  */
 import { cpus, loadavg } from "node:os"
 import { batchScaling } from "./batch.ts"
 import { batchLane } from "./batchLane.ts"
 import { cache } from "./cache.ts"
+import { datasets, datasetsEndToEnd } from "./datasets.ts"
 import { estimates } from "./estimate.ts"
 import { fanout } from "./fanout.ts"
 import { jobs } from "./jobs.ts"
@@ -35,7 +36,8 @@ const scenarios: Record<string, Scenario> = {
   readers: (upstream) => readersScenario(upstream),
   replicas: (upstream) => replicas(upstream),
   estimate: (upstream) => estimates(upstream),
-  batchlane: () => batchLane()
+  batchlane: () => batchLane(),
+  datasets: async (upstream) => [...await datasets(), ...await datasetsEndToEnd(upstream)]
 }
 
 const chosen = process.argv.slice(2)

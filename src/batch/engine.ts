@@ -17,7 +17,7 @@ import { traceQuestion } from "../observability/spans.ts"
 import { skippedBecause } from "./notSent.ts"
 import { type PlannedItem, planBatch } from "./plan.ts"
 import { Budget, Tally } from "./budget.ts"
-import { errorResult, runQuestion } from "./question.ts"
+import { errorResult, runQuestion, withMeta } from "./question.ts"
 import { ShutdownSignal } from "./shutdown.ts"
 
 export interface RunOptions {
@@ -116,7 +116,7 @@ export const runPlan = Effect.fnUntraced(function*(
       const dependencies = yield* Effect.forEach(planned.dependsOn, (index) => Deferred.await(outcomes.get(index)!))
       const failed = dependencies.find((dependency) => dependency.status === "error")
       if (failed !== undefined) {
-        return yield* report(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0))
+        return yield* report(withMeta(errorResult(planned.item.index, requestedModel, skippedBecause(failed), 0, 0), planned.item))
       }
       const account: CallAccount = { batch, attempts: 0, index: planned.item.index }
       const tally = new Tally()
@@ -133,7 +133,7 @@ export const runPlan = Effect.fnUntraced(function*(
         budget
       }).pipe(Effect.provideService(CurrentCall, account))
       const traced = traceQuestion(planned.item.index, requestedModel, run)
-      yield* report(yield* gate === undefined ? traced : gate.withPermit(traced))
+      yield* report(withMeta(yield* gate === undefined ? traced : gate.withPermit(traced), planned.item))
     })
   const interrupted = (planned: PlannedItem, position: number, reason: string): ResultItem => {
     const result = errorResult(
@@ -145,11 +145,14 @@ export const runPlan = Effect.fnUntraced(function*(
     )
     const tally = tallies[position]
     // A call cut short may still be billed: the cost is known only when every call had ended.
-    return tally === undefined ? result : {
-      ...result,
-      usage: tally.usage,
-      cost_usd: tally.attempts === result.attempts ? tally.costUsd : null
-    }
+    return withMeta(
+      tally === undefined ? result : {
+        ...result,
+        usage: tally.usage,
+        cost_usd: tally.attempts === result.attempts ? tally.costUsd : null
+      },
+      planned.item
+    )
   }
 
   // One deadline for the whole batch, not a timer per item (that cost as much CPU as the rest of

@@ -115,6 +115,10 @@ const requestFor = (item: QuestionItem, model: ResolvedModel, prompt: string): C
 const describe = (error: LlmError, attempts: number): string =>
   error._tag === "UpstreamError" && attempts > 1 ? `${error.message} (gave up after ${attempts} attempts)` : error.message
 
+/** Every result of a question carries its `meta`, unchanged, so a client can join it back. */
+export const withMeta = (result: ResultItem, item: Pick<QuestionItem, "meta">): ResultItem =>
+  item.meta === undefined ? result : { ...result, meta: item.meta }
+
 /**
  * A question's answer from `model`, on the sync lane. What its calls spent (attempts, latency, usage, cost, the models
  * tried) is not known here: `runQuestion` fills it in from the question's tally.

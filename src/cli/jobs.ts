@@ -13,7 +13,7 @@ const defaultUrl = "http://127.0.0.1:8000"
 const programs = Effect.promise(() => import("./jobPrograms.ts"))
 
 /** Every job command's connection flags. */
-const service = {
+export const service = {
   url: Flag.String("url").pipe(
     Flag.withFallbackConfig(Config.String("LLM_BATCH_URL")),
     Flag.withDefault(defaultUrl),

@@ -13,9 +13,10 @@ import { ask } from "./ask.ts"
 import { UsageError } from "./errors.ts"
 import { cancel, estimate, jobs, results, status, submit } from "./jobs.ts"
 import { mcp } from "./mcp.ts"
+import { run } from "./run.ts"
 import { serve } from "./serve.ts"
 
-const subcommands = [serve, ask, mcp, estimate, submit, status, results, cancel, jobs] as const
+const subcommands = [serve, ask, mcp, estimate, submit, status, results, cancel, jobs, run] as const
 
 const root = Command.make("llm-batch").pipe(
   Command.withDescription(

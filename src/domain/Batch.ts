@@ -53,6 +53,24 @@ export const FallbackModels = Schema.Array(Schema.NonEmptyString).check(Schema.i
   message: `expected at most ${maxFallbackModels} fallback models (the service's maximum)`
 }))
 
+/** The most characters a question's `meta` may take as JSON: a row's id and a few labels, not the row. */
+export const maxMetaChars = 2_048
+
+const metaDescription = "Opaque labels returned unchanged on the question's result (e.g. a row's id, to join answers " +
+  `back): an object of string, number, boolean or null values, at most ${maxMetaChars} characters as JSON`
+
+export const QuestionMeta = Schema.Record(
+  Schema.String,
+  Schema.Union([Schema.String, Schema.Finite, Schema.Boolean, Schema.Null])
+).annotate({ description: metaDescription }).check(Schema.makeFilter(
+  (meta) =>
+    JSON.stringify(meta).length <= maxMetaChars
+      ? undefined
+      : `expected at most ${maxMetaChars} characters as JSON (meta is for a row's id and a few labels)`,
+  { description: metaDescription }
+))
+export type QuestionMeta = typeof QuestionMeta.Type
+
 export const QuestionItem = Schema.Struct({
   index: Schema.Int.annotate({ description: "Unique within the batch; results are sorted by it" }),
   question: Schema.NonEmptyString.annotate({
@@ -94,7 +112,8 @@ export const QuestionItem = Schema.Struct({
     description: "Models to try in order when `model` fails after its transport retries on a retryable error " +
       "(429, 5xx, timeout) or at once on a context-length error; replaces the service's FALLBACKS for this " +
       `question (\`[]\`: no fallback); at most ${maxFallbackModels}`
-  }))
+  })),
+  meta: Schema.optionalKey(QuestionMeta)
 })
 export type QuestionItem = typeof QuestionItem.Type
 
@@ -142,7 +161,8 @@ export const ResultItem = Schema.Struct({
   lane: ResultLane,
   last_response: Schema.optionalKey(Schema.String.annotate({
     description: "Only when the answer never validated: the model's last raw answer"
-  }))
+  })),
+  meta: Schema.optionalKey(QuestionMeta)
 })
 export type ResultItem = typeof ResultItem.Type
 

@@ -144,6 +144,11 @@ export class JobsGroup extends HttpApiGroup.make("jobs", { topLevel: true })
       query: {
         follow: Schema.optionalKey(Schema.Boolean.annotate({
           description: "`true` keeps the stream open, one line per result as it finishes, until the job ends"
+        })),
+        format: Schema.optionalKey(Schema.Literals(["ndjson", "csv"]).annotate({
+          description: "`csv`: the results stored now as one CSV table by index (`index`, `meta_<key>`, `status`, " +
+            "the answer — a structured answer's fields as `answer_<field>` —, `error_message`, `model`, `cost_usd`); " +
+            "not with `follow`"
         }))
       },
       success: HttpApiSchema.StreamNdjson({ schema: ResultItem }),

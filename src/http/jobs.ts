@@ -3,17 +3,18 @@
  * `Jobs` service. `POST /batches` reads and decodes its body itself, as the batch routes do, so
  * every 400 names the field path — or, for JSONL, the line.
  */
-import { Effect, Exit, Layer, Result, Stream } from "effect"
+import { Effect, Exit, Layer, Result, Schema, Stream } from "effect"
 import { HttpServerResponse } from "effect/http"
 import { HttpApiBuilder, HttpApiMiddleware } from "effect/http-api"
 import { AppConfig } from "../config/AppConfig.ts"
 import { decodeWith, formatIssue } from "../domain/decode.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
 import { InvalidRequest, NotFound, PayloadTooLarge } from "../domain/Http.ts"
-import type { QuestionItem } from "../domain/Batch.ts"
+import { MaxCostUsd, type QuestionItem } from "../domain/Batch.ts"
 import { type JobNotFoundError, JobRequest } from "../domain/Job.ts"
 import { describeLines, JsonlQuestionReader } from "../domain/jsonl.ts"
-import { defaultLane } from "../domain/Lane.ts"
+import { resultsCsv } from "../domain/resultsTable.ts"
+import { defaultLane, Lane } from "../domain/Lane.ts"
 import { Jobs } from "../jobs/Jobs.ts"
 import { Api, Caller, ParameterErrors } from "./Api.ts"
 import { type BodyError, readJobBody } from "./body.ts"
@@ -45,6 +46,21 @@ const decodeInTurns = Effect.fnUntraced(function*(value: unknown) {
   return { ...envelope!, questions }
 })
 
+/**
+ * A JSONL body carries only questions: the job's `lane` and `max_cost_usd` come as query parameters
+ * (`POST /batches?lane=batch&max_cost_usd=5`; `llm-batch run` streams rows this way).
+ */
+const JsonlOptions = Schema.Struct({
+  lane: Schema.optionalKey(Lane),
+  max_cost_usd: Schema.optionalKey(Schema.NumberFromString.pipe(Schema.decodeTo(MaxCostUsd)))
+})
+const decodeJsonlOptions = decodeWith(JsonlOptions, "query")
+
+const jsonlOptions = (url: string) =>
+  decodeJsonlOptions(Object.fromEntries(new URL(url, "http://localhost").searchParams)).pipe(
+    Effect.mapError((error) => new InvalidRequest({ error: `invalid query parameter: ${error.message}` }))
+  )
+
 /** `GET /batches` without `limit`. */
 const defaultListLimit = 20
 
@@ -73,8 +89,10 @@ const JobsRoutes = HttpApiBuilder.group(
     // names lines too.
     const withJsonl = Effect.fnUntraced(function*<A>(
       pieces: Stream.Stream<string, BodyError>,
+      url: string,
       use: (request: JobRequest) => Effect.Effect<A, InvalidBatchError>
     ) {
+      const options = yield* jsonlOptions(url)
       const reader = new JsonlQuestionReader(config.jobs.maxJobSize, config.maxJsonValues)
       yield* Stream.runForEachWhile(pieces, (piece) => Effect.sync(() => (reader.push(piece), !reader.full)))
       const parsed = reader.end()
@@ -83,7 +101,7 @@ const JobsRoutes = HttpApiBuilder.group(
         return yield* new InvalidRequest({ error: `body is not valid JSONL: ${parsed.failure.join("; ")}` })
       }
       const { lines, questions } = parsed.success
-      return yield* use({ questions, lane: defaultLane }).pipe(
+      return yield* use({ questions, lane: defaultLane, ...options }).pipe(
         Effect.mapError((error) => new InvalidRequest({ error: describeLines(lines, error.message) }))
       )
     })
@@ -93,7 +111,9 @@ const JobsRoutes = HttpApiBuilder.group(
         const owner = yield* Caller
         const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
         const submit = (request: JobRequest) => jobs.submit(request, owner)
-        const job = yield* (body.format === "json" ? withJson(body.value, submit) : withJsonl(body.pieces, submit))
+        const job = yield* (body.format === "json"
+          ? withJson(body.value, submit)
+          : withJsonl(body.pieces, request.url, submit))
         return HttpServerResponse.jsonUnsafe(job, { status: 202 })
       }))
       // The same body, limits and messages as `submit`; nothing is stored or sent.
@@ -101,7 +121,7 @@ const JobsRoutes = HttpApiBuilder.group(
         const body = yield* readJobBody(request, { maxBytes: config.maxJobBodyBytes, maxValues: config.maxJsonValues })
         const estimate = yield* (body.format === "json"
           ? withJson(body.value, jobs.estimate)
-          : withJsonl(body.pieces, jobs.estimate))
+          : withJsonl(body.pieces, request.url, jobs.estimate))
         return HttpServerResponse.jsonUnsafe(estimate)
       }))
       .handle("listJobs", ({ query }) =>
@@ -114,9 +134,18 @@ const JobsRoutes = HttpApiBuilder.group(
       .handleRaw("jobResults", ({ params, query }) =>
         Effect.gen(function*() {
           const owner = yield* Caller
-          yield* jobs.get(params.id, owner)
-          return ndjsonResponse(jobs.results(params.id, owner, { follow: query.follow ?? false }))
-        }).pipe(Effect.mapError(notFound)))
+          yield* jobs.get(params.id, owner).pipe(Effect.mapError(notFound))
+          if (query.format !== "csv") return ndjsonResponse(jobs.results(params.id, owner, { follow: query.follow ?? false }))
+          if (query.follow === true) {
+            return yield* new InvalidRequest({ error: "format=csv is one table of the results stored now: leave out follow" })
+          }
+          // A table's columns depend on every answer: the stored results are read whole (at most MAX_JOB_SIZE).
+          const results = yield* Stream.runCollect(jobs.results(params.id, owner, { follow: false })).pipe(Effect.mapError(notFound))
+          return HttpServerResponse.text(resultsCsv(results), {
+            contentType: "text/csv; charset=utf-8",
+            headers: { "content-disposition": `attachment; filename="${params.id}.csv"` }
+          })
+        }))
       .handleRaw("jobQuestions", ({ params }) =>
         Effect.gen(function*() {
           const owner = yield* Caller

@@ -8,7 +8,7 @@ import { Cause, Deferred, Duration, Effect, Exit, Schedule } from "effect"
 import type { SqlError } from "effect/sql/SqlError"
 import { WorkflowEngine } from "effect/workflow"
 import { runPlan } from "../batch/engine.ts"
-import { errorResult } from "../batch/question.ts"
+import { errorResult, withMeta } from "../batch/question.ts"
 import { cancelledMessage } from "../batch/notSent.ts"
 import type { PlannedItem } from "../batch/plan.ts"
 import { ShutdownSignal } from "../batch/shutdown.ts"
@@ -201,7 +201,9 @@ export const makeJobSteps = Effect.gen(function*() {
       yield* running.stop(jobId)
       yield* batchLane.cancel(jobId)
       const cancelled = yield* persist(
-        store.recordRemaining(jobId, (item) => errorResult(item.index, item.model ?? config.defaultModel, cancelledMessage, 0, 0))
+        store.recordRemaining(jobId, (item) =>
+          withMeta(errorResult(item.index, item.model ?? config.defaultModel, cancelledMessage, 0, 0), item)
+        )
       )
       // Every question had its result already (the cancel came as the job finished): it completed.
       // (A crash after the last cancelled result but before this line also ends it completed.)

@@ -23,7 +23,10 @@ describe("cancelling a job", () => {
       const dir = yield* tempDir
       yield* Effect.gen(function*() {
         const jobs = yield* Jobs
-        const job = yield* jobs.submit(jobRequest([{ index: 0, question: "quick" }, ...questions(40)]), "")
+        const job = yield* jobs.submit(
+          jobRequest([{ index: 0, question: "quick" }, ...questions(40).map((q) => ({ ...q, meta: { row: q.index } }))]),
+          ""
+        )
         // Every slot the job may hold (BATCH_CONCURRENCY 4) is taken by a question that never answers.
         yield* until(() => upstream.requests.length === 5)
         const cancelled = yield* jobs.cancel(job.id, "")
@@ -36,6 +39,8 @@ describe("cancelling a job", () => {
         const failed = results.filter((result) => result.status === "error")
         expect(failed.map((result) => result.index).toSorted((a, b) => a - b)).toEqual(questions(40).map((q) => q.index))
         expect(failed.every((result) => result.error_message === "cancelled")).toBe(true)
+        // Each keeps its question's meta, sent or not.
+        expect(failed.every((result) => result.meta?.["row"] === result.index)).toBe(true)
         // Cancelling an ended job changes nothing.
         expect(yield* jobs.cancel(job.id, "")).toEqual(yield* jobs.get(job.id, ""))
       }).pipe(Effect.provide(jobsLayer({ DATA_DIR: dir, LLM_CONCURRENCY: "8", BATCH_CONCURRENCY: "4", JOB_CHUNK_SIZE: "10" })))

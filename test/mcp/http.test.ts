@@ -74,8 +74,10 @@ describe("MCP over Streamable HTTP", () => {
       const upstream = yield* FakeUpstream
       upstream.script("capital of France", { text: "Paris" })
       const mcp = yield* client
-      const result = yield* Effect.promise(() => mcp.callTool({ name: "batch_ask", arguments: exampleBatch }))
+      const withMeta = { questions: exampleBatch.questions.map((q) => q.index === 3 ? { ...q, meta: { id: "row-3" } } : q) }
+      const result = yield* Effect.promise(() => mcp.callTool({ name: "batch_ask", arguments: withMeta }))
       const response = batchResponse(result)
+      expect(response.results.map((r) => r.meta)).toEqual([undefined, undefined, { id: "row-3" }])
       expect(response.results.map((r) => [r.index, r.status, r.result])).toEqual([
         [1, "success", "Paris"],
         [2, "success", "answer to: What is the population of Paris?"],

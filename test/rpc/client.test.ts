@@ -22,7 +22,7 @@ describe("Effect RPC client", () => {
       const client = yield* rpcClient()
       const response = yield* client.Ask({
         questions: [
-          { index: 3, question: "What is 2 + 2?" },
+          { index: 3, question: "What is 2 + 2?", meta: { id: "row-3", n: 3 } },
           { index: 1, question: "What is the capital of France?", method: "sequential" },
           { index: 2, question: "What is the population of {Q1_result}?", method: "sequential", temperature: 0.5 }
         ]
@@ -33,6 +33,7 @@ describe("Effect RPC client", () => {
         [3, "success", "answer to: What is 2 + 2?"]
       ])
       expect(upstream.callsFor("population")[0]!.body.temperature).toBe(0.5)
+      expect(response.results.map((r) => r.meta)).toEqual([undefined, undefined, { id: "row-3", n: 3 }])
     }).pipe(Effect.provide(TestServer.layer())))
 
   it.live("Ask and AskStream fail with a typed InvalidBatchError for a batch rejected as a whole", () =>

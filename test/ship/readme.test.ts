@@ -37,7 +37,7 @@ const coveredElsewhere: ReadonlyArray<{ readonly command: string; readonly by: s
 ]
 
 /** Run here in a scratch directory, in README order. */
-const scratchCommands = [/^cat > [\w.-]+ <<\w+$/, /^cp \.env\.example \.env$/, /^llm-batch (ask|submit) /, /^scripts\/smoke$/]
+const scratchCommands = [/^cat > [\w.-]+ <<\w+$/, /^cp \.env\.example \.env$/, /^llm-batch (ask|submit|run) /, /^scripts\/smoke$/]
 
 type Step =
   | { readonly _tag: "Export"; readonly env: Readonly<Record<string, string>> }
@@ -183,6 +183,8 @@ describe("README.md", () => {
       symlinkSync(join(repoRoot, "scripts"), join(scratch, "scripts"))
       writeFileSync(join(scratch, ".env.example"), readFileSync(join(repoRoot, ".env.example")))
       const env = { ...fakeEnvironment(upstream.url), PATH: `${join(scratch, "bin")}:${path}`, LLM_BATCH_URL: server.url }
+      // The spreadsheet example's rows, answered as the sentiment response model asks.
+      upstream.always("Sentiment of this review", { text: "{\"sentiment\": \"positive\", \"confidence\": 0.9}" })
       for (const { command } of planned.filter((p) => p.step._tag === "Scratch")) {
         const run = yield* runShell(command.text, env)
         expect(run.code, `${command.text}\n${run.stderr}`).toBe(0)
@@ -192,6 +194,12 @@ describe("README.md", () => {
           const questions = readFileSync(join(scratch, ask[1] ?? ask[2]!), "utf8").split("\n").filter((line) => line.trim() !== "")
           const results = readFileSync(join(scratch, ask[3]!), "utf8").trimEnd().split("\n").map((line) => decodeResult(JSON.parse(line)))
           expect(results.map((r) => r.status)).toEqual(questions.map(() => "success"))
+        }
+        const dataset = /^llm-batch run (\S+) .* --out (\S+)$/.exec(command.words.join(" "))
+        if (dataset !== null) {
+          const rows = readFileSync(join(scratch, dataset[2]!), "utf8").trimEnd().split("\n")
+          expect(rows[0]).toBe("id,text,status,answer_sentiment,answer_confidence,error_message,model,cost_usd")
+          expect(rows.slice(1).every((row) => row.includes(",success,positive,0.9,,"))).toBe(true)
         }
         if (command.text === "cp .env.example .env") {
           expect(parseEnv(readFileSync(join(scratch, ".env"), "utf8"))).toHaveProperty("OPENAI_API_KEY")

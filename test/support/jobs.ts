@@ -24,9 +24,12 @@ const request = (path: string, init: RequestInit = {}) =>
   })
 
 /** POST /batches with a JSON body (or a raw string and its content type): the 202's Job. */
-export const submitJob = (body: unknown, options: { readonly key?: string; readonly contentType?: string } = {}) =>
+export const submitJob = (
+  body: unknown,
+  options: { readonly key?: string; readonly contentType?: string; readonly path?: string } = {}
+) =>
   Effect.gen(function*() {
-    const answer = yield* request("/batches", {
+    const answer = yield* request(options.path ?? "/batches", {
       method: "POST",
       headers: { "content-type": options.contentType ?? "application/json", ...bearer(options.key) },
       body: typeof body === "string" ? body : JSON.stringify(body)
