@@ -128,7 +128,11 @@ export interface BatchLaneSettings {
   /** Most lines and bytes of one provider batch, under each provider's own limit (BATCH_MAX_REQUESTS, BATCH_MAX_BYTES). */
   readonly maxRequests: number
   readonly maxBytes: number
-  /** Questions per chunk of a job on the batch lane: a chunk's waves go to the provider together. */
+  /**
+   * Questions per chunk of a job on the batch lane (a chunk's waves go to the provider together):
+   * by default BATCH_MAX_WAITING over JOB_CHUNK_CONCURRENCY, since every question of a running chunk
+   * holds heap until its batch ends.
+   */
   readonly chunkSize: number
   /** Questions of the batch lane this process lets wait on provider batches at once (BATCH_MAX_WAITING; default from the heap). */
   readonly maxWaiting: number
@@ -217,10 +221,17 @@ const jobSettings: Config.Config<JobSettings> = Config.all({
     collectMs: positiveInt("BATCH_COLLECT_MS", 1_000),
     maxRequests: positiveInt("BATCH_MAX_REQUESTS", 50_000),
     maxBytes: positiveInt("BATCH_MAX_BYTES", 200 * 1024 * 1024),
-    chunkSize: positiveInt("BATCH_CHUNK_SIZE", 100_000),
+    chunkSize: Config.option(Config.schema(Schema.Int.check(Schema.isGreaterThanOrEqualTo(1)), "BATCH_CHUNK_SIZE")),
     maxWaiting: positiveInt("BATCH_MAX_WAITING", defaultBatchWaiting(heapLimitBytes()))
   })
-})
+}).pipe(Config.map(({ batchLane, ...jobs }): JobSettings => ({
+  ...jobs,
+  batchLane: {
+    ...batchLane,
+    // The chunks of one job that run at once hold BATCH_MAX_WAITING questions between them.
+    chunkSize: Option.getOrElse(batchLane.chunkSize, () => Math.max(1, Math.floor(batchLane.maxWaiting / jobs.chunkConcurrency)))
+  }
+})))
 
 /** A quarter of the slots stays free for other batches unless BATCH_CONCURRENCY says otherwise. */
 export const defaultBatchConcurrency = (llmConcurrency: number): number => Math.max(1, Math.floor(llmConcurrency * 3 / 4))
