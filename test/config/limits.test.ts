@@ -7,6 +7,7 @@ import { describe, expect, it } from "@effect/vitest"
 import { ConfigProvider, Effect } from "effect"
 import { appConfig } from "../../src/config/AppConfig.ts"
 import {
+  defaultBatchWaiting,
   defaultRequestLimits,
   heapLimitBytes,
   limitsMisfit,
@@ -65,6 +66,17 @@ describe("request limits and the heap", () => {
       expect({ maxJobBodyBytes: config.maxJobBodyBytes, maxJsonValues: config.maxJsonValues })
         .toEqual(defaultRequestLimits(heapLimitBytes(), config.jobs.maxJobSize))
       expect((yield* read({ MAX_JOB_BODY_BYTES: "1000", MAX_JSON_VALUES: "99" })).maxJsonValues).toBe(99)
+    }))
+})
+
+describe("the batch lane's limits", () => {
+  it.effect("BATCH_MAX_WAITING comes from the heap, and a batch-lane chunk holds its share per running chunk", () =>
+    Effect.gen(function*() {
+      expect(defaultBatchWaiting(mebibytes(256))).toBe(Math.floor(mebibytes(256) * 0.4 / 16_384))
+      const derived = yield* read({ BATCH_MAX_WAITING: "1000", JOB_CHUNK_CONCURRENCY: "4" })
+      expect(derived.jobs.batchLane).toMatchObject({ maxWaiting: 1000, chunkSize: 250 })
+      const given = yield* read({ BATCH_MAX_WAITING: "1000", BATCH_CHUNK_SIZE: "700" })
+      expect(given.jobs.batchLane.chunkSize).toBe(700)
     }))
 })
 

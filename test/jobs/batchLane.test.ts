@@ -202,5 +202,5 @@ describe("the batch lane: memory", () => {
       const { results } = yield* runJob(Array.from({ length: 5 }, (_, i) => ({ index: i + 1, question: `q${i + 1}`, model: gpt })))
       expect([...results.values()].every((result) => result.status === "success" && result.lane === "batch")).toBe(true)
       expect(upstream.batches.created.map((batch) => batch.customIds.length)).toEqual([2, 2, 1])
-    }), { BATCH_MAX_WAITING: "2" }), 30_000)
+    }), { BATCH_MAX_WAITING: "2", BATCH_CHUNK_SIZE: "5" }), 30_000)
 })

@@ -123,7 +123,13 @@ describe("the estimate of a job", () => {
 
   it.effect("bounds the sync ETA by RATE_LIMITS when it is the slowest, and the batch ETA by waves of turnaround", () =>
     Effect.gen(function*() {
-      const questions = Array.from({ length: 30 }, (_, i) => ({ index: i + 1, question: `Question ${i}` }))
+      // A model no other test calls: files share a worker's modules (isolate: false), and with them
+      // the latencies observed there.
+      const questions = Array.from({ length: 30 }, (_, i) => ({
+        index: i + 1,
+        question: `Question ${i}`,
+        model: "openai/gpt-estimate-eta"
+      }))
       const result = yield* estimate({ questions }, { RATE_LIMITS: JSON.stringify([{ model: "openai/*", rpm: 10 }]) })
       expect(result.eta.sync).toMatchObject({ min_seconds: 180, max_seconds: 180 })
       expect(result.eta.sync.basis).toContain("rpm 10 of openai/*")
