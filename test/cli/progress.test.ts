@@ -6,24 +6,16 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import type { ResultItem } from "../../src/domain/Batch.ts"
 import { makeProgress } from "../../src/cli/progress.ts"
+import { successResult } from "../support/results.ts"
 
-const result = (index: number, status: "success" | "error", cost: number | null): ResultItem => ({
-  index,
-  status,
-  result: status === "success" ? "ok" : null,
-  error_message: status === "success" ? null : "openai answered HTTP 400",
-  confidence: null,
-  retry_count: 0,
-  model: "openai/gpt-4o-mini",
-  cached: false,
-  attempts: 1,
-  latency_ms: 5,
-  usage: null,
-  models_tried: ["openai/gpt-4o-mini"],
-  cost_usd: cost,
-  finish_reason: null,
-  lane: "sync"
-})
+const result = (index: number, status: "success" | "error", cost: number | null): ResultItem =>
+  successResult(index, {
+    status,
+    result: status === "success" ? "ok" : null,
+    error_message: status === "success" ? null : "openai answered HTTP 400",
+    cost_usd: cost,
+    finish_reason: null
+  })
 
 const record = (options: { readonly tty: boolean; readonly periodicMs?: number }) => {
   const written: Array<string> = []

@@ -6,15 +6,11 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect } from "effect"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream, type FakeUpstreamState } from "../support/FakeUpstream.ts"
-import { allResults, jobRequest, jobsLayer, tempDir, waitForEnd } from "./support.ts"
+import { allResults, fastBatchLane, jobRequest, waitForEnd, withJobs as withJobsIn } from "./support.ts"
 
-const fast = { BATCH_POLL_INTERVAL_MS: "20", BATCH_COLLECT_MS: "20" }
 
 const withJobs = <A, E>(test: Effect.Effect<A, E, Jobs | FakeUpstream>, env: Record<string, string> = {}) =>
-  Effect.gen(function*() {
-    const dir = yield* tempDir
-    return yield* test.pipe(Effect.provide(jobsLayer({ DATA_DIR: dir, ...fast, ...env })))
-  }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer))
+  withJobsIn(test, { ...fastBatchLane, ...env })
 
 const models = [
   { protocol: "openai", model: "openai/gpt-4o-mini" },

@@ -9,15 +9,11 @@ import { Effect } from "effect"
 import type { Job } from "../../src/domain/Job.ts"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
-import { allResults, jobRequest, jobsLayer, tempDir } from "./support.ts"
+import { allResults, fastBatchLane, jobRequest, withJobs as withJobsIn } from "./support.ts"
 
-const fast = { BATCH_POLL_INTERVAL_MS: "20", BATCH_COLLECT_MS: "20" }
 
 const withJobs = <A, E>(test: Effect.Effect<A, E, Jobs | FakeUpstream>, env: Record<string, string> = {}) =>
-  Effect.gen(function*() {
-    const dir = yield* tempDir
-    return yield* test.pipe(Effect.provide(jobsLayer({ DATA_DIR: dir, ...fast, ...env })))
-  }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer))
+  withJobsIn(test, { ...fastBatchLane, ...env })
 
 /** The job as shown, once `ready` holds of it (polling, bounded by the test's timeout). */
 const jobWhen = (id: string, ready: (job: Job) => boolean) =>

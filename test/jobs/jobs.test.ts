@@ -6,14 +6,8 @@ import { describe, expect, it } from "@effect/vitest"
 import { Effect, Exit, Fiber, Stream } from "effect"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
-import { allResults, jobRequest, jobsLayer, questions, tempDir, waitForEnd } from "./support.ts"
+import { allResults, jobRequest, questions, waitForEnd, withJobs } from "./support.ts"
 
-/** Runs `test` against a fresh `Jobs` on a fresh fake upstream and DATA_DIR. */
-const withJobs = <A, E>(test: Effect.Effect<A, E, Jobs | FakeUpstream>, env: Record<string, string> = {}) =>
-  Effect.gen(function*() {
-    const dir = yield* tempDir
-    return yield* test.pipe(Effect.provide(jobsLayer({ DATA_DIR: dir, ...env })))
-  }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer))
 
 describe("batch jobs", () => {
   it.live("a submitted job is stored as queued, then answers every question", () =>

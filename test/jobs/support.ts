@@ -31,6 +31,16 @@ export const jobsLayer = (env: Record<string, string> = {}) =>
     return Layer.fresh(ServicesWithJobsLayer.pipe(Layer.provide(ConfigProvider.layer(ConfigProvider.fromEnv({ env: merged })))))
   }))
 
+/** Runs `test` against a fresh `Jobs` on a fresh fake upstream and DATA_DIR; `env` as `jobsLayer`'s. */
+export const withJobs = <A, E>(test: Effect.Effect<A, E, Jobs | FakeUpstream>, env: Record<string, string> = {}) =>
+  Effect.gen(function*() {
+    const dir = yield* tempDir
+    return yield* test.pipe(Effect.provide(jobsLayer({ DATA_DIR: dir, ...env })))
+  }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer))
+
+/** The batch lane polled and collecting every 20 ms instead of a minute and a second. */
+export const fastBatchLane = { BATCH_POLL_INTERVAL_MS: "20", BATCH_COLLECT_MS: "20" }
+
 /** Questions as a client writes them, decoded as the surfaces do. */
 export const jobRequest = (questions: ReadonlyArray<Record<string, unknown>>): JobRequest =>
   Schema.decodeUnknownSync(JobRequest)({ questions })
