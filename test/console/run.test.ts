@@ -1,8 +1,8 @@
 /**
  * The console's "Run a batch" screen: a batch run now through /ask/stream fills its graph in as
- * the answers stream back; its estimate shows before Submit; an invalid batch shows the service's
- * own message inline (checked in the page for a field, by the service for a missing reference); the
- * screens fit a phone.
+ * the answers stream back; its estimate shows before Submit; a batch made from a CSV file and a
+ * template carries each row's id as `meta`; an invalid batch shows the service's own message inline
+ * (checked in the page for a field, by the service for a missing reference); the screens fit a phone.
  */
 import { expect, layer } from "@effect/vitest"
 import { Effect, Layer } from "effect"
@@ -75,6 +75,42 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
         expect(upstream.requests).toHaveLength(sentBefore)
         const list = yield* Effect.promise(() => fetch(`${server.url}/batches`).then((r) => r.json()))
         expect(list).toEqual({ data: [] })
+        expect(errors).toEqual([])
+      }))
+
+    it.effect("makes a batch from a CSV file and a template: previews its prompts, estimates it, submits it with meta", () =>
+      Effect.gen(function*() {
+        const server = yield* TestServer
+        const { page, errors } = yield* openPage(`${server.url}/#/run`)
+        // A quoted comma and a quoted line break; the last row lacks the template's column.
+        const csv = 'sku,review\nA-1,"Fine, mostly"\nB-2,"Two\nlines"\nC-3\n'
+        const jobId = yield* Effect.promise(async () => {
+          await page.getByText("From a dataset").click()
+          await page.getByTestId("dataset-file").setInputFiles({ name: "reviews.csv", mimeType: "text/csv", buffer: Buffer.from(csv) })
+          await page.getByTestId("dataset-id").selectOption("sku")
+          await page.getByTestId("dataset-template").fill("Upload review: {{review}}")
+          const preview = page.getByTestId("dataset-preview").locator("li")
+          await expect.poll(() => preview.allTextContents()).toEqual([
+            "id A-1: Upload review: Fine, mostly",
+            "id B-2: Upload review: Two\nlines"
+          ])
+          expect(await page.getByTestId("dataset-problems").textContent()).toBe("1 row not sent:line 5: no value for column 'review'")
+          await expect.poll(() => page.getByTestId("format").textContent()).toBe("Read as JSONL: 2 questions")
+          await page.getByTestId("estimate-job").click()
+          await expect.poll(() => page.getByTestId("estimate").textContent(), { timeout: 15_000 }).toContain("Questions2 in 1 wave")
+          await page.getByTestId("submit-job").click()
+          await page.waitForURL(/#\/jobs\//)
+          return new URL(page.url()).hash.replace("#/jobs/", "")
+        })
+        // Following the results ends when the job does.
+        const results = yield* Effect.promise(() =>
+          fetch(`${server.url}/batches/${jobId}/results?follow=true`).then((r) => r.text())
+        )
+        const rows = results.trim().split("\n").map((line) => JSON.parse(line) as { index: number; status: string; meta: unknown })
+        expect(rows.map(({ index, meta, status }) => ({ index, meta, status })).toSorted((a, b) => a.index - b.index)).toEqual([
+          { index: 1, meta: { id: "A-1" }, status: "success" },
+          { index: 2, meta: { id: "B-2" }, status: "success" }
+        ])
         expect(errors).toEqual([])
       }))
 

@@ -8,41 +8,19 @@ import { parse } from "csv-parse"
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet"
 import { createReadStream } from "node:fs"
 import { createInterface } from "node:readline"
+import { type CsvInfo, csvRecordLines, type DatasetFormat, formatOf, isUnreadable, jsonlRow, type Row, type UnreadableRow } from "../../domain/datasetRow.ts"
 
-export type DatasetFormat = "csv" | "jsonl" | "parquet"
-
-export interface Row {
-  /** Where the row starts: its line in a CSV or JSONL file, its row number (from 1) in a Parquet file. */
-  readonly line: number
-  readonly values: Readonly<Record<string, unknown>>
-}
-
-/** A row that could not be read at all (JSONL that is not an object): named, the others still read. */
-export interface UnreadableRow {
-  readonly line: number
-  readonly problem: string
-}
-
-/** The format a file's name says, or undefined. */
-export const formatOf = (path: string): DatasetFormat | undefined => {
-  const lower = path.toLowerCase()
-  if (lower.endsWith(".csv")) return "csv"
-  if (lower.endsWith(".jsonl") || lower.endsWith(".ndjson")) return "jsonl"
-  if (lower.endsWith(".parquet")) return "parquet"
-  return undefined
-}
+export type { DatasetFormat, Row, UnreadableRow }
+export { formatOf, isUnreadable }
 
 async function* csvRows(path: string): AsyncGenerator<Row | UnreadableRow> {
   // Short rows parse (their missing columns are reported per row, by the template) rather than end the read.
   const parser = createReadStream(path).pipe(
     parse({ columns: true, bom: true, info: true, relax_column_count: true, skip_empty_lines: true })
   )
-  let before = { lines: 1, empty: 0 }
-  for await (const { info, record } of parser as AsyncIterable<{ info: { lines: number; empty_lines: number }; record: Record<string, string> }>) {
-    // A record starts on the line after the last one ended, past any empty lines skipped in between.
-    const line = before.lines + 1 + (info.empty_lines - before.empty)
-    before = { lines: info.lines, empty: info.empty_lines }
-    yield { line, values: record }
+  const lineOf = csvRecordLines()
+  for await (const { info, record } of parser as AsyncIterable<{ info: CsvInfo; record: Record<string, string> }>) {
+    yield { line: lineOf(info), values: record }
   }
 }
 
@@ -51,19 +29,7 @@ async function* jsonlRows(path: string): AsyncGenerator<Row | UnreadableRow> {
   let line = 0
   for await (const text of lines) {
     line += 1
-    if (text.trim() === "") continue
-    let value: unknown
-    try {
-      value = JSON.parse(text)
-    } catch (error) {
-      yield { line, problem: `not valid JSON (${error instanceof Error ? error.message : String(error)})` }
-      continue
-    }
-    if (typeof value !== "object" || value === null || Array.isArray(value)) {
-      yield { line, problem: "not a JSON object" }
-      continue
-    }
-    yield { line, values: Object.fromEntries(Object.entries(value)) }
+    if (text.trim() !== "") yield jsonlRow(text, line)
   }
 }
 
@@ -96,5 +62,3 @@ export const declaredColumns = async (path: string, format: DatasetFormat): Prom
 
 export const readRows = (path: string, format: DatasetFormat): AsyncGenerator<Row | UnreadableRow> =>
   format === "csv" ? csvRows(path) : format === "jsonl" ? jsonlRows(path) : parquetRows(path)
-
-export const isUnreadable = (row: Row | UnreadableRow): row is UnreadableRow => "problem" in row

@@ -18,7 +18,7 @@ import { makeProgress } from "../progress.ts"
 import { explain, makeClient, type ServiceOptions } from "../service.ts"
 import { joined, questionsOf, type QuestionShape, Scan } from "./dataset.ts"
 import { type DatasetFormat, declaredColumns, formatOf } from "./rows.ts"
-import { templateColumns } from "./template.ts"
+import { templateColumns } from "../../domain/template.ts"
 import { uploadJob } from "./upload.ts"
 import { writeOutput } from "./write.ts"
 

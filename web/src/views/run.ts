@@ -1,7 +1,8 @@
 /**
- * Run something (`#/run`): paste or upload a batch (JSON or JSONL), see its problems as the
- * service would report them, estimate its cost and time per lane, then submit it as a job or run it
- * now through `/ask/stream` with the graph filling in as the answers stream back.
+ * Run something (`#/run`): paste or upload a batch (JSON or JSONL), or make one from a dataset
+ * (views/dataset.ts); see its problems as the service would report them, estimate its cost and time
+ * per lane, then submit it as a job or run it now through `/ask/stream` with the graph filling in
+ * as the answers stream back.
  */
 import { describeLines } from "../../../src/domain/jsonl.ts"
 import { defaultLane, Lane } from "../../../src/domain/Lane.ts"
@@ -11,6 +12,7 @@ import { estimateRows } from "../estimate.ts"
 import { count } from "../format.ts"
 import { liveGraph } from "../graph/live.ts"
 import { GraphModel } from "../graph/model.ts"
+import { datasetForm } from "./dataset.ts"
 import { exampleBatch } from "./example.ts"
 import { askRequest, jobBody, ownLane, type Parsed, parseInput, questionsOf } from "./input.ts"
 import { aborted, message } from "./view.ts"
@@ -182,6 +184,14 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
   })
   stop.addEventListener("click", () => running?.abort())
 
+  const dataset = datasetForm((jsonl) => {
+    hint = "jsonl"
+    editor.value = jsonl
+    forgetLastRun()
+    forgetEstimate()
+    validate()
+  })
+
   const example = h("button", { type: "button", class: "secondary", "data-testid": "load-example" }, "Load an example")
   example.addEventListener("click", () => {
     hint = "json"
@@ -197,6 +207,7 @@ export const runView = (root: HTMLElement, signal: AbortSignal): void => {
     h("p", { class: "note" }, "Paste a batch — JSON ", h("code", {}, '{"questions": [...]}'), " or JSONL, one question per line — or upload a file. ",
       "It is checked here with the service's own rules; the service checks it again."),
     h("div", { class: "toolbar" }, file, example, format),
+    dataset,
     editor,
     problems,
     h("div", { class: "toolbar" }, h("label", { class: "lane" }, "Lane ", lane), estimate, submit, runNow, stop),

@@ -1,6 +1,6 @@
 /** `llm-batch run`'s template: `{{column}}` from the row, `{Q<n>_result}` left for the engine, missing columns named. */
 import { describe, expect, it } from "@effect/vitest"
-import { render, templateColumns } from "../../src/cli/datasets/template.ts"
+import { render, templateColumns } from "../../src/domain/template.ts"
 
 describe("a dataset template", () => {
   it("fills {{column}} (spaces allowed) and leaves {Q<n>_result} for the engine", () => {
