@@ -10,6 +10,7 @@ import { FakeUpstream } from "../support/FakeUpstream.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
 import { TestServer } from "../support/TestServer.ts"
 import { submitJob } from "../support/jobs.ts"
+import { freePortPromise } from "../support/ports.ts"
 
 /** The body as far as it came, and whether it ended cleanly or was cut. */
 const readBody = (response: Response) =>
@@ -70,6 +71,7 @@ describe("following a job's results", () => {
         // Cut, not ended: a reader cannot take it for the whole answer.
         expect(body.cut).toBe(true)
         yield* Effect.promise(() => fetch(`${server.url}/batches/${job.id}/cancel`, { method: "POST" }))
-      }).pipe(Effect.provide(TestServer.layer({ DATABASE_URL: url })))
+        // A runner port of its own: another file's cluster on the default port made this one's unhealthy.
+      }).pipe(Effect.provide(TestServer.layer({ DATABASE_URL: url, RUNNER_PORT: String(yield* Effect.promise(freePortPromise)) })))
     }).pipe(Effect.scoped), 60_000)
 })

@@ -8,6 +8,7 @@ import { Effect, Exit, Layer, Redacted, Stream } from "effect"
 import { SqlClient } from "effect/sql/SqlClient"
 import { Jobs } from "../../src/jobs/Jobs.ts"
 import { FakeUpstream } from "../support/FakeUpstream.ts"
+import { freePortPromise } from "../support/ports.ts"
 import { scratchPostgresDatabase } from "../support/postgres.ts"
 import { allResults, jobRequest, jobsLayer, questions, waitForEnd } from "./support.ts"
 
@@ -33,7 +34,7 @@ describe("batch jobs on PostgreSQL", () => {
         // In the order submitted, paged by the stored position (BIGINT here).
         const stored = yield* Stream.runCollect(jobs.questions(job.id, ""))
         expect(stored.map((question) => question.index)).toEqual([1, 2, 3, 4, 5, 6])
-      }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url })))
+      }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url, RUNNER_PORT: String(yield* Effect.promise(freePortPromise)) })))
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 30_000)
 
   it.live("a job interrupted by a shutdown resumes on the next start", () =>
@@ -41,7 +42,9 @@ describe("batch jobs on PostgreSQL", () => {
       const upstream = yield* FakeUpstream
       upstream.always("question", { delayMs: 100 })
       const url = yield* database
-      const env = { DATABASE_URL: url, LLM_CONCURRENCY: "8", BATCH_CONCURRENCY: "4", JOB_CHUNK_SIZE: "10" }
+      // A runner port of its own (the same for the restart): other files run clusters at once.
+      const runnerPort = String(yield* Effect.promise(freePortPromise))
+      const env = { DATABASE_URL: url, RUNNER_PORT: runnerPort, LLM_CONCURRENCY: "8", BATCH_CONCURRENCY: "4", JOB_CHUNK_SIZE: "10" }
       const id = yield* Effect.gen(function*() {
         const job = yield* (yield* Jobs).submit(jobRequest(questions(40)), "")
         yield* until(() => upstream.requests.length >= 15)
@@ -70,7 +73,7 @@ describe("a cancel as the job finishes", () => {
         expect(cancelled.status).toBe("completed")
         expect(cancelled.counts).toEqual({ total: 40, succeeded: 40, failed: 0, pending: 0 })
         expect(cancelled.finished_at).not.toBeNull()
-      }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url })))
+      }).pipe(Effect.provide(jobsLayer({ DATABASE_URL: url, RUNNER_PORT: String(yield* Effect.promise(freePortPromise)) })))
     }).pipe(Effect.scoped, Effect.provide(FakeUpstream.layer)), 60_000)
 })
 
