@@ -80,7 +80,7 @@ export const answerQuestion = Effect.fnUntraced(function*(
         const usage = call.completion.usage
         const cached = call.cached === true
         // A failed call is not billed; an answer whose usage is not reported has an unknown cost.
-        const cost = cached || usage === null ? null : prices.callCost(request.model, usage, call.lane ?? "sync")
+        const cost = cached || usage === null ? null : prices.callCost(request.model, usage, call.lane)
         tally.recordAnswer({ attempts: call.attempts, usage, cached, cost, lane: call.lane }, budget)
         if (!cached) recordCost(request.model, cost)
         return call.completion

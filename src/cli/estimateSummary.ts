@@ -1,5 +1,8 @@
 /** `llm-batch estimate`'s summary on stderr: the estimate as a person reads it (the JSON is on stdout). */
-import type { CostRange, EtaRange, JobEstimate } from "../domain/Estimate.ts"
+import type { CostRange, JobEstimate } from "../domain/Estimate.ts"
+import { etaText, modelsCounted } from "../domain/estimateText.ts"
+
+export { duration } from "../domain/estimateText.ts"
 
 /** Dollars with three significant digits, never in exponent notation ($0.00000480, $12.3). */
 export const usd = (amount: number): string => {
@@ -8,21 +11,12 @@ export const usd = (amount: number): string => {
   return `$${amount.toFixed(Math.min(decimals, 20))}`
 }
 
-/** 45 s, 12 min, 3.5 h. */
-export const duration = (seconds: number): string =>
-  seconds < 90 ? `${Math.round(seconds)} s` : seconds < 90 * 60 ? `${Math.round(seconds / 60)} min` :
-  `${Number((seconds / 3600).toFixed(1))} h`
-
 const costs = (range: CostRange | null) => range === null ? "cost unknown" : `${usd(range.min)} to ${usd(range.max)}`
 
-const eta = (range: EtaRange) =>
-  range.min_seconds === range.max_seconds
-    ? `about ${duration(range.min_seconds)}`
-    : `${duration(range.min_seconds)} to ${duration(range.max_seconds)}`
+const eta = etaText
 
 export const estimateSummary = (estimate: JobEstimate): string => {
-  const counted = (kind: "exact" | "approximate") =>
-    estimate.models.filter((model) => model.prompt_tokens_count === kind).map((model) => model.model)
+  const counted = (kind: "exact" | "approximate") => modelsCounted(estimate, kind)
   const exact = counted("exact")
   const approximate = counted("approximate")
   const tokens = estimate.prompt_tokens.min === estimate.prompt_tokens.max

@@ -10,7 +10,7 @@ import type { BatchRequest, QuestionItem } from "../domain/Batch.ts"
 import { decodeBatchRequest, decodeWith } from "../domain/decode.ts"
 import type { InvalidBatchError } from "../domain/Errors.ts"
 import { JobRequest } from "../domain/Job.ts"
-import { describeLines, parseJson, parseJsonlQuestions } from "../domain/jsonl.ts"
+import { describeLines, isRecord, parseJson, parseJsonlQuestions } from "../domain/jsonl.ts"
 import { defaultLane } from "../domain/Lane.ts"
 import { BadInputError } from "./errors.ts"
 
@@ -25,9 +25,6 @@ export interface ParsedInput<Request extends BatchRequest = BatchRequest> {
 }
 
 const shapes = `expected a JSON object {"questions": [...]} or JSONL with one question object per line`
-
-const isRecord = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
 
 const bad = (message: string) => Effect.fail(new BadInputError({ message }))
 

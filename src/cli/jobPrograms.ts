@@ -75,36 +75,33 @@ const waitFor = Effect.fnUntraced(function*(client: Client, url: string, job: Jo
   Effect.mapError(effect, (error) =>
     error instanceof ItemsFailedError || error instanceof MissingResultsError ? error : explain(url)(error)))
 
-export const submit = Effect.fnUntraced(function*(options: {
+interface JobFileOptions {
   readonly file: string
-  readonly wait: boolean
   /** `--lane`: wins over the file's own `lane`. */
   readonly lane: Option.Option<Lane>
   readonly service: ServiceOptions
-}) {
+}
+
+/** The file's job as the service takes it, a client of the service, and how its errors are told about the file. */
+const jobFromFile = Effect.fnUntraced(function*(options: JobFileOptions) {
   const input = yield* parseJobInput(options.file === "-" ? "stdin" : options.file, yield* readInputText(options.file))
   const client = yield* makeClient(options.service)
   const payload = { ...input.request, lane: Option.getOrElse(options.lane, () => input.request.lane) }
-  const job = yield* client.submit({ payload }).pipe(
-    Effect.mapError(explain(options.service.url, (message) => describeForInput(input, message)))
-  )
+  return { client, payload, explained: explain(options.service.url, (message) => describeForInput(input, message)) }
+})
+
+export const submit = Effect.fnUntraced(function*(options: JobFileOptions & { readonly wait: boolean }) {
+  const { client, explained, payload } = yield* jobFromFile(options)
+  const job = yield* client.submit({ payload }).pipe(Effect.mapError(explained))
   if (options.wait) return yield* waitFor(client, options.service.url, job)
   const { print } = yield* output()
   yield* print(json(job))
 })
 
 /** The job's estimate (JSON) on stdout, and a line or two a person reads on stderr. */
-export const estimate = Effect.fnUntraced(function*(options: {
-  readonly file: string
-  readonly lane: Option.Option<Lane>
-  readonly service: ServiceOptions
-}) {
-  const input = yield* parseJobInput(options.file === "-" ? "stdin" : options.file, yield* readInputText(options.file))
-  const client = yield* makeClient(options.service)
-  const payload = { ...input.request, lane: Option.getOrElse(options.lane, () => input.request.lane) }
-  const answer = yield* client.estimate({ payload }).pipe(
-    Effect.mapError(explain(options.service.url, (message) => describeForInput(input, message)))
-  )
+export const estimate = Effect.fnUntraced(function*(options: JobFileOptions) {
+  const { client, explained, payload } = yield* jobFromFile(options)
+  const answer = yield* client.estimate({ payload }).pipe(Effect.mapError(explained))
   const { notice, print } = yield* output()
   yield* notice(estimateSummary(answer))
   yield* print(json(answer))

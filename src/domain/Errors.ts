@@ -6,7 +6,6 @@ export class InvalidBatchError extends Schema.TaggedError<InvalidBatchError>()("
   message: Schema.String
 }) {}
 
-/** A provider call failed after the transport retries gave up (or was not retryable). */
 /**
  * Why a provider call failed, decided once where the call was answered: from the raw status and
  * body by the protocol's `classify` (src/llm/<protocol>/classify.ts), or from the transport's
@@ -35,6 +34,7 @@ export type FailureReason = typeof FailureReason.Type
 export const RefusableParameter = Schema.Literals(["logprobs", "response_format"])
 export type RefusableParameter = typeof RefusableParameter.Type
 
+/** A provider call failed after the transport retries gave up (or was not retryable). */
 export class UpstreamError extends Schema.TaggedError<UpstreamError>()("UpstreamError", {
   provider: Schema.String,
   status: Schema.optional(Schema.Number),

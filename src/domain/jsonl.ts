@@ -19,7 +19,8 @@ const maxLineErrors = 10
 
 const decodeItem = decodeWith(QuestionItem)
 
-const isRecord = (value: unknown): value is Record<string, unknown> =>
+/** A JSON object (not an array, not null). */
+export const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === "object" && value !== null && !Array.isArray(value)
 
 /** `JSON.parse` as an Exit: a bad line is data, not an exception. */

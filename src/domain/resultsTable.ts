@@ -4,6 +4,7 @@
  * any other answer in `answer`), `error_message`, `model` and `cost_usd`. One CSV writer for both.
  */
 import type { ResultItem } from "./Batch.ts"
+import { isRecord } from "./jsonl.ts"
 
 export type Cell = string | number | boolean | null
 
@@ -12,16 +13,13 @@ export type TableResult = Pick<ResultItem, "status" | "result" | "error_message"
 
 const answerPrefix = "answer_"
 
-const isFields = (value: unknown): value is Record<string, unknown> =>
-  typeof value === "object" && value !== null && !Array.isArray(value)
-
 /** The answer's columns over these results: `answer` unless every answer is an object, then each field in first-seen order. */
 export const answerColumns = (results: Iterable<Pick<ResultItem, "status" | "result">>): Array<string> => {
   const fields = new Set<string>()
   let plain = false
   for (const result of results) {
     if (result.status !== "success") continue
-    if (isFields(result.result)) for (const key of Object.keys(result.result)) fields.add(`${answerPrefix}${key}`)
+    if (isRecord(result.result)) for (const key of Object.keys(result.result)) fields.add(`${answerPrefix}${key}`)
     else plain = true
   }
   return [...(plain || fields.size === 0 ? ["answer"] : []), ...fields]
@@ -46,8 +44,8 @@ export const toCell = (value: unknown): Cell => {
 
 const answerCell = (result: TableResult, column: string): Cell => {
   if (result.status !== "success") return null
-  if (column === "answer") return isFields(result.result) ? null : toCell(result.result)
-  return isFields(result.result) ? toCell(result.result[column.slice(answerPrefix.length)]) : null
+  if (column === "answer") return isRecord(result.result) ? null : toCell(result.result)
+  return isRecord(result.result) ? toCell(result.result[column.slice(answerPrefix.length)]) : null
 }
 
 /** The cells of `resultColumns(answers)` for one result. */

@@ -20,9 +20,14 @@ const asText = (value: unknown): string =>
 
 export type Rendered = { readonly _tag: "Prompt"; readonly text: string } | { readonly _tag: "Missing"; readonly columns: Array<string> }
 
+/** The last template's columns: a dataset renders one template for every row, parsed once. */
+let parsed: { readonly template: string; readonly columns: ReadonlyArray<string> } | undefined
+const columnsOf = (template: string): ReadonlyArray<string> =>
+  parsed?.template === template ? parsed.columns : (parsed = { template, columns: templateColumns(template) }).columns
+
 /** The row's prompt, or the template's columns the row lacks (absent or null). */
 export const render = (template: string, values: Readonly<Record<string, unknown>>): Rendered => {
-  const missing = templateColumns(template).filter((column) => values[column] === undefined || values[column] === null)
+  const missing = columnsOf(template).filter((column) => values[column] === undefined || values[column] === null)
   if (missing.length > 0) return { _tag: "Missing", columns: missing }
   return { _tag: "Prompt", text: template.replace(placeholder, (_, column: string) => asText(values[column])) }
 }

@@ -109,26 +109,26 @@ export interface Prices {
 }
 
 const makePrices = (calcPrice: Table, own: ReadonlyMap<string, ModelPrice>): Prices => {
-  const syncCost = (model: ResolvedModel, usage: Usage) => {
-    const price = own.get(modelId(model))
-    return finiteOrNull(
+  // `price`: the model's MODEL_PRICES entry, looked up once a call.
+  const syncCost = (model: ResolvedModel, usage: Usage, price: ModelPrice | undefined) =>
+    finiteOrNull(
       price === undefined
         ? tableCost(calcPrice, model, usage)
         : (usage.prompt_tokens * price.input_per_mtok + usage.completion_tokens * price.output_per_mtok) / perMillion
     )
-  }
-  const batchCost = (model: ResolvedModel, usage: Usage) => {
-    const price = own.get(modelId(model))
+  const batchCost = (model: ResolvedModel, usage: Usage, price: ModelPrice | undefined) => {
     if (price?.batch_input_per_mtok === undefined || price.batch_output_per_mtok === undefined) {
-      const full = syncCost(model, usage)
+      const full = syncCost(model, usage, price)
       return full === null ? null : full * batchDiscount
     }
     return finiteOrNull(
       (usage.prompt_tokens * price.batch_input_per_mtok + usage.completion_tokens * price.batch_output_per_mtok) / perMillion
     )
   }
-  const callCost = (model: ResolvedModel, usage: Usage, lane: "sync" | "batch" = "sync") =>
-    lane === "batch" ? batchCost(model, usage) : syncCost(model, usage)
+  const callCost = (model: ResolvedModel, usage: Usage, lane: "sync" | "batch" = "sync") => {
+    const price = own.get(modelId(model))
+    return lane === "batch" ? batchCost(model, usage, price) : syncCost(model, usage, price)
+  }
   return {
     callCost,
     hasPrice: (model) => callCost(model, { prompt_tokens: 0, completion_tokens: 0 }) !== null

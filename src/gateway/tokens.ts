@@ -26,7 +26,7 @@ const encodingRules: ReadonlyArray<readonly [RegExp, Encoding]> = [
 ]
 
 /** The encoding of an OpenAI model, or undefined when it is not one we know. */
-export const encodingOf = (model: ResolvedModel): Encoding | undefined =>
+const encodingOf = (model: ResolvedModel): Encoding | undefined =>
   model.provider === "openai" ? encodingRules.find(([pattern]) => pattern.test(model.name))?.[1] : undefined
 
 /**
@@ -36,7 +36,8 @@ export const encodingOf = (model: ResolvedModel): Encoding | undefined =>
 const tokensPerMessage = 3
 const replyPriming = 3
 
-const approximate: TokenCounter = {
+/** chars/4 (the rate limiter's estimate): for other providers, and a model that could not be resolved. */
+export const approximateCounter: TokenCounter = {
   tokenizer: "chars/4",
   exact: false,
   countMessages: (messages) => estimatePromptTokens(messages.map((message) => message.content))
@@ -73,8 +74,5 @@ const load = (encoding: Encoding): Effect.Effect<TokenCounter> => {
 /** The best counter for `model`: its own encoding when it is a known OpenAI model, else chars/4. */
 export const tokenCounterFor = (model: ResolvedModel): Effect.Effect<TokenCounter> => {
   const encoding = encodingOf(model)
-  return encoding === undefined ? Effect.succeed(approximate) : load(encoding)
+  return encoding === undefined ? Effect.succeed(approximateCounter) : load(encoding)
 }
-
-/** chars/4, for a model that could not be resolved (its question fails at run time anyway). */
-export const approximateCounter: TokenCounter = approximate

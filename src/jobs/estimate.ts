@@ -41,7 +41,7 @@ export interface MeasuredQuestion {
 }
 
 /** The prompt as sent when every `{Q<n>_result}` answer is empty, and how many answer tokens could fill it. */
-export const promptBounds = (
+const promptBounds = (
   { item }: CheckedItem,
   instructions: string | undefined,
   maxTokensOf: ReadonlyMap<number, number>
@@ -55,7 +55,7 @@ export const promptBounds = (
   return { messages: withInstructions(messages, instructions), filled }
 }
 
-export const measureQuestion = (
+const measureQuestion = (
   checked: CheckedItem,
   check: { readonly instructions: string | undefined; readonly nativeFormat: boolean },
   model: { readonly id: string; readonly resolved: ResolvedModel | undefined; readonly counter: TokenCounter },
@@ -136,7 +136,7 @@ export interface EstimateInputs {
 }
 
 /** The estimate of measured questions (pure). */
-export const summarize = (measured: ReadonlyArray<MeasuredQuestion>, inputs: EstimateInputs): JobEstimate => {
+const summarize = (measured: ReadonlyArray<MeasuredQuestion>, inputs: EstimateInputs): JobEstimate => {
   const byModel = new Map<string, Sums>()
   let lowerBound: number | null = 0
   for (const question of measured) {
@@ -222,9 +222,7 @@ export const summarize = (measured: ReadonlyArray<MeasuredQuestion>, inputs: Est
 /** Questions counted between two yields: 50,000 prompts take ~2 s to count. */
 const yieldEvery = 2_000
 
-export type EstimateSettings = AppConfigShape
-
-const limitsOf = (config: EstimateSettings): PlanLimits => ({
+const limitsOf = (config: AppConfigShape): PlanLimits => ({
   ...config,
   maxBatchSize: config.jobs.maxJobSize,
   maxBatchSizeSetting: "MAX_JOB_SIZE"
@@ -234,7 +232,7 @@ const limitsOf = (config: EstimateSettings): PlanLimits => ({
 export const estimatePlan = Effect.fnUntraced(function*(
   request: JobRequest,
   plan: ReadonlyArray<CheckedItem>,
-  config: EstimateSettings
+  config: AppConfigShape
 ): Effect.fn.Return<JobEstimate, InvalidBatchError> {
   const checks: Array<{ readonly instructions: string | undefined; readonly nativeFormat: boolean }> = []
   yield* forEachAnswerCheck(
@@ -267,11 +265,16 @@ export const estimatePlan = Effect.fnUntraced(function*(
   })
 })
 
-/** `POST /batches/estimate`: checked exactly as `POST /batches` checks a job, then estimated. */
-export const estimateJob = Effect.fnUntraced(function*(request: JobRequest, config: EstimateSettings) {
+/** A job checked as `POST /batches` and `POST /batches/estimate` both check it: its plan, in request order. */
+export const checkJob = Effect.fnUntraced(function*(request: JobRequest, config: AppConfigShape) {
   const plan = yield* checkBatch(request, limitsOf(config))
   yield* batchLaneCheck(request.lane, plan, config.defaultModel)
-  return yield* estimatePlan(request, plan, config)
+  return plan
+})
+
+/** `POST /batches/estimate`: checked exactly as `POST /batches` checks a job, then estimated. */
+export const estimateJob = Effect.fnUntraced(function*(request: JobRequest, config: AppConfigShape) {
+  return yield* estimatePlan(request, yield* checkJob(request, config), config)
 })
 
 /** The submit's refusal of a max_cost_usd the job's prompts alone already exceed. */

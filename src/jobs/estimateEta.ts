@@ -13,7 +13,7 @@ import type { ProviderName } from "../domain/providers.ts"
 export const defaultLatencySeconds = 5
 
 /** Answered calls the observed mean needs before it is used instead of the default. */
-export const minimumSamples = 3
+const minimumSamples = 3
 
 export const latencyOf = (observed: { readonly seconds: number; readonly samples: number } | undefined): Latency =>
   observed === undefined || observed.samples < minimumSamples
@@ -25,7 +25,7 @@ export const latencyOf = (observed: { readonly seconds: number; readonly samples
  * completion window is 24 h (small batches often end in minutes); Anthropic says most batches end
  * within an hour (its limit is also 24 h).
  */
-export const batchTurnaround: Readonly<Partial<Record<ProviderName, { readonly min: number; readonly max: number }>>> = {
+const batchTurnaround: Readonly<Partial<Record<ProviderName, { readonly min: number; readonly max: number }>>> = {
   openai: { min: 60, max: 24 * 3600 },
   anthropic: { min: 60, max: 3600 }
 }

@@ -6,12 +6,11 @@
  */
 import { Cause, Effect, Exit, Layer, Option, Stream } from "effect"
 import { randomUUID } from "node:crypto"
-import { checkBatch, type PlanLimits } from "../batch/plan.ts"
 import { AppConfig, type AppConfigShape } from "../config/AppConfig.ts"
 import { ServiceFault } from "../domain/Errors.ts"
 import { finishedStatuses, type Job, JobNotFoundError } from "../domain/Job.ts"
 import { chunkPlan } from "./chunks.ts"
-import { budgetRefusal, estimateJob, estimatePlan } from "./estimate.ts"
+import { budgetRefusal, checkJob, estimateJob, estimatePlan } from "./estimate.ts"
 import { workflowEngineLayer } from "./cluster.ts"
 import { corruptStore, databaseLayer, describeCause, isCorrupt, JobStoreUnavailableError } from "./database.ts"
 import { Jobs, type JobsShape } from "./Jobs.ts"
@@ -20,7 +19,6 @@ import { makeReadTurns } from "./readTurns.ts"
 import { pageSize, readResults, readResultsPage } from "./reading.ts"
 import { retentionLayer } from "./retention.ts"
 import { BatchLane } from "./lane/BatchLane.ts"
-import { batchLaneCheck } from "./lane/check.ts"
 import { RunningJobs } from "./running.ts"
 import { makeJobSteps } from "./steps.ts"
 import { JobStore } from "./store.ts"
@@ -67,7 +65,6 @@ const makeJobs = Effect.gen(function*() {
     JobWorkflow.execute({ jobId }, { discard: true }).pipe(Effect.provide(context), Effect.asVoid)
 
   const readTurn = yield* makeReadTurns
-  const limits: PlanLimits = { ...config, maxBatchSize: config.jobs.maxJobSize, maxBatchSizeSetting: "MAX_JOB_SIZE" }
   const running = yield* RunningJobs
   // A stalled job's reason is also kept in memory: the store that refused its results may refuse that too.
   const found = (id: string) => (job: Job | undefined) => {
@@ -78,15 +75,14 @@ const makeJobs = Effect.gen(function*() {
   const find = (id: string, owner: string) => orStoreDefect(readTurn(store.find(id, owner))).pipe(Effect.flatMap(found(id)))
 
   const submit: JobsShape["submit"] = Effect.fnUntraced(function*(request, owner) {
-    const plan = yield* checkBatch(request, limits)
-    yield* batchLaneCheck(request.lane, plan, config.defaultModel)
+    const plan = yield* checkJob(request, config)
     // A budget the prompts alone exceed is refused before anything is stored or sent (counting
     // costs ~45 µs a question, and loading an OpenAI tokenizer ~2 s once per process).
     if (request.max_cost_usd !== undefined) {
       const refusal = budgetRefusal(yield* estimatePlan(request, plan, config))
       if (refusal !== undefined) return yield* refusal
     }
-    // On the batch lane a chunk's waves go to the provider together: one chunk per job, however large.
+    // On the batch lane a chunk's waves go to the provider together; its chunks are sized from the heap.
     const chunkSize = request.lane === "sync" ? config.jobs.chunkSize : config.jobs.batchLane.chunkSize
     const { chunkDependencies, chunkOf } = chunkPlan(plan, chunkSize)
     const id = `batch_${randomUUID().replaceAll("-", "")}`
@@ -207,17 +203,15 @@ const runtime = workflowEngineLayer.pipe(
  * `Jobs` with its store, runner and workflow engine; needs `AppConfig` and `LlmClient`. Fails to
  * build when the store cannot be opened (`JobStoreUnavailableError` says why).
  */
-export const layer = Layer.effect(Jobs, makeJobs).pipe(
-  Layer.provide(Layer.mergeAll(workflow, retentionLayer)),
+const jobs = Layer.effect(Jobs, makeJobs).pipe(Layer.provide(Layer.mergeAll(workflow, retentionLayer)))
+
+export const layer = jobs.pipe(
   Layer.provide(runtime),
   Layer.tapError((error) => Effect.logError(`batch jobs: ${error.message}`))
 )
 
 /** `layer` that also gives the database under the store: tests reach it (a full disk, a corrupt file). */
-export const layerWithDatabase = Layer.effect(Jobs, makeJobs).pipe(
-  Layer.provide(Layer.mergeAll(workflow, retentionLayer)),
-  Layer.provideMerge(runtime)
-)
+export const layerWithDatabase = jobs.pipe(Layer.provideMerge(runtime))
 
 /**
  * `Jobs` when the store could not be opened: every call says why (the rest of the service works),

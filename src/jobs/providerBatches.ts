@@ -11,14 +11,9 @@ import {
   type ProviderBatch,
   ProviderBatchStatus
 } from "../domain/Lane.ts"
+import type { LineKey } from "../llm/laneRoute.ts"
 import { recordProviderBatchState } from "../observability/metrics.ts"
 import type { Numeric } from "./storeRows.ts"
-
-/** A line of a provider batch: question `index`'s `attempt`-th try on the batch lane (its custom_id says both). */
-export interface BatchLine {
-  readonly index: number
-  readonly attempt: number
-}
 
 /** What the runner stores before it sends a provider batch. */
 export interface PlannedProviderBatch {
@@ -27,7 +22,7 @@ export interface PlannedProviderBatch {
   readonly baseUrl?: string | undefined
   /** The dependency wave, from 1. */
   readonly wave: number
-  readonly lines: ReadonlyArray<BatchLine>
+  readonly lines: ReadonlyArray<LineKey>
 }
 
 /** A provider batch as stored, with its lines (`ProviderBatch` is what the surfaces show of it). */
@@ -45,7 +40,7 @@ export interface StoredProviderBatch {
   readonly succeeded: number
   readonly failed: number
   readonly error: string | null
-  readonly lines: ReadonlyArray<BatchLine>
+  readonly lines: ReadonlyArray<LineKey>
   readonly createdAt: number
   readonly updatedAt: number
 }
@@ -82,7 +77,7 @@ const encodeLines = Schema.encodeSync(LinesJson)
 const decodeLines = Schema.decodeUnknownSync(LinesJson)
 
 /** What every surface shows of a provider batch (`Job.provider_batches`). */
-export const toProviderBatch = (row: Row): ProviderBatch => ({
+const toProviderBatch = (row: Row): ProviderBatch => ({
   provider: row.provider,
   id: row.batch_id,
   wave: Number(row.wave),

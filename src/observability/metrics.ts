@@ -123,7 +123,7 @@ const answeredTimes = new Map<string, { count: number; seconds: number }>()
  * nothing about how long an answer takes), and how many there were; undefined before the first.
  */
 export const typicalLatency = (model: string): { readonly seconds: number; readonly samples: number } | undefined => {
-  const times = modelLabels.has(model) ? answeredTimes.get(model) : undefined
+  const times = answeredTimes.get(model)
   return times === undefined ? undefined : { seconds: times.seconds / times.count, samples: times.count }
 }
 

@@ -1,27 +1,22 @@
 /** The *Run a batch* page's estimate, as rows of a label and what it says (docs/jobs.md, *Estimates*). */
-import type { CostRange, EtaRange, JobEstimate } from "../../src/domain/Estimate.ts"
+import type { CostRange, JobEstimate } from "../../src/domain/Estimate.ts"
+import { duration, etaText, modelsCounted } from "../../src/domain/estimateText.ts"
 import { count, usd } from "./format.ts"
 
 /** 45 s, 12 min, 3.5 h. */
-export const seconds = (value: number): string =>
-  value < 90 ? `${Math.round(value)} s` : value < 90 * 60 ? `${Math.round(value / 60)} min` :
-  `${Number((value / 3600).toFixed(1))} h`
+export const seconds = duration
 
 const plural = (n: number, word: string) => `${count(n)} ${word}${n === 1 ? "" : "s"}`
 
 const costs = (range: CostRange | null) =>
   range === null ? "cost unknown" : range.min === range.max ? usd(range.min) : `${usd(range.min)} to ${usd(range.max)}`
 
-const eta = (range: EtaRange) =>
-  range.min_seconds === range.max_seconds
-    ? `about ${seconds(range.min_seconds)}`
-    : `${seconds(range.min_seconds)} to ${seconds(range.max_seconds)}`
+const eta = etaText
 
 export type EstimateRow = readonly [label: string, text: string]
 
 export const estimateRows = (estimate: JobEstimate): ReadonlyArray<EstimateRow> => {
-  const counted = (kind: "exact" | "approximate") =>
-    estimate.models.filter((model) => model.prompt_tokens_count === kind).map((model) => model.model)
+  const counted = (kind: "exact" | "approximate") => modelsCounted(estimate, kind)
   const how = [["exact", counted("exact")], ["approximate", counted("approximate")]] as const
   const { max, min } = estimate.prompt_tokens
   const rows: Array<EstimateRow> = [

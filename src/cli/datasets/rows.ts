@@ -8,10 +8,10 @@ import { parse } from "csv-parse"
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects, parquetSchema } from "hyparquet"
 import { createReadStream } from "node:fs"
 import { createInterface } from "node:readline"
-import { type CsvInfo, csvRecordLines, type DatasetFormat, formatOf, isUnreadable, jsonlRow, type Row, type UnreadableRow } from "../../domain/datasetRow.ts"
+import { type CsvInfo, csvRecordLines, type DatasetFormat, jsonlRow, type Row, type UnreadableRow } from "../../domain/datasetRow.ts"
 
-export type { DatasetFormat, Row, UnreadableRow }
-export { formatOf, isUnreadable }
+export type { DatasetFormat }
+export { formatOf } from "../../domain/datasetRow.ts"
 
 async function* csvRows(path: string): AsyncGenerator<Row | UnreadableRow> {
   // Short rows parse (their missing columns are reported per row, by the template) rather than end the read.

@@ -190,5 +190,3 @@ const reportBad = (scan: Scan, notice: (text: string) => Effect.Effect<void>) =>
   scan.bad.size === 0
     ? Effect.void
     : notice(`${scan.bad.size} row${scan.bad.size === 1 ? "" : "s"} not sent:\n${[...scan.bad.values()].map((m) => `  ${m}\n`).join("")}`)
-
-export type { DatasetFormat }

@@ -5,8 +5,9 @@
  * as they arrive (a JSON body is read whole, then parsed). Both count toward MAX_JSON_VALUES (a row's
  * question is ~5 values) and MAX_JOB_BODY_BYTES.
  */
-import { Option, Redacted, Schema } from "effect"
+import { Exit, Option, Redacted, Schema } from "effect"
 import { Job } from "../../domain/Job.ts"
+import { parseJson } from "../../domain/jsonl.ts"
 
 /** Text sent per chunk: one write per question would be 100,000 tiny chunks. */
 const chunkChars = 64 * 1024
@@ -65,12 +66,7 @@ export const uploadJob = async (options: {
   })
   const text = await response.text()
   if (response.status === 202) return { _tag: "Job", job: decodeJob(JSON.parse(text)) }
-  const parsed = (() => {
-    try {
-      return decodeError(JSON.parse(text))
-    } catch {
-      return Option.none()
-    }
-  })()
+  const json = parseJson(text)
+  const parsed = Exit.isSuccess(json) ? decodeError(json.value) : Option.none()
   return { _tag: "Refused", status: response.status, error: Option.match(parsed, { onNone: () => text.slice(0, 500), onSome: (body) => body.error }) }
 }

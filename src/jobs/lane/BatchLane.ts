@@ -16,11 +16,11 @@ import { resolveTarget } from "../../llm/LlmClient.ts"
 import type { StoredProviderBatch } from "../providerBatches.ts"
 import { JobStore } from "../store.ts"
 import { makeJobLane } from "./jobLane.ts"
+import { untaggedBatch } from "./lines.ts"
 
 /** Said of a batch the job was cancelled while sending, which its provider has no trace of. */
 const notSentMessage = (provider: string) =>
-  `the job was cancelled while this batch was being sent and ${provider} has no batch tagged with it` +
-  (provider === "anthropic" ? " (Anthropic keeps no tag: if it had accepted it, it runs unobserved)" : "")
+  untaggedBatch(provider, "the job was cancelled while this batch was being sent", "runs")
 
 /** Results files of 50,000 lines run to tens of MB: the configured provider's own, not a caller's base. */
 const maxBatchResponseBytes = 1024 * 1024 * 1024

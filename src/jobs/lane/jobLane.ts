@@ -8,7 +8,7 @@
  * A restart (or another replica) runs the job's questions again: a call whose line is in a stored
  * batch waits for that batch (`attach`) instead of sending it again.
  */
-import { Clock, Deferred, Duration, Effect, Exit, Scope } from "effect"
+import { Cause, Clock, Deferred, Duration, Effect, Exit, Option, type Scope } from "effect"
 import type { BatchLaneSettings } from "../../config/AppConfig.ts"
 import { UpstreamError } from "../../domain/Errors.ts"
 import { finishedProviderBatchStatuses, type ProviderBatchStatus } from "../../domain/Lane.ts"
@@ -20,7 +20,7 @@ import type { BatchApi, BatchLine, LineResult } from "../../llm/batchApi.ts"
 import type { LaneRouteShape, LineKey } from "../../llm/laneRoute.ts"
 import type { Completion, CompletionRequest, Target } from "../../llm/types.ts"
 import type { JobStoreShape } from "../store.ts"
-import { customIdOf, lineOutcome, wholeBatchFailure } from "./lines.ts"
+import { customIdOf, failure, lineOutcome, untaggedBatch, wholeBatchFailure } from "./lines.ts"
 
 type Outcome = Exit.Exit<Completion, UpstreamError>
 
@@ -61,9 +61,7 @@ const finished = (status: ProviderBatchStatus) => finishedProviderBatchStatuses.
 
 /** Said of a batch stored as `submitting` whose provider id was never stored and cannot be found. */
 const lostMessage = (provider: string) =>
-  `the process stopped while sending this batch and ${provider} has no batch tagged with it` +
-  (provider === "anthropic" ? " (Anthropic keeps no tag: if it had accepted it, it ran unobserved)" : "") +
-  "; its lines were sent again"
+  `${untaggedBatch(provider, "the process stopped while sending this batch", "ran")}; its lines were sent again`
 
 /** A route for the job's run, open until `scope` closes (its pollers and pending batches with it). */
 export const makeJobLane = (options: JobLaneOptions, scope: Scope.Scope) =>
@@ -180,7 +178,7 @@ export const makeJobLane = (options: JobLaneOptions, scope: Scope.Scope) =>
         const ids = group.lines.map((line) => line.customId)
         const over = yield* overBudget(group)
         if (over !== undefined) {
-          const error = new UpstreamError({ provider: group.provider, message: over, reason: "over_budget", attempts: 1 })
+          const error = failure(group.provider, over, "over_budget")
           for (const id of ids) deliver(id, Exit.fail(error))
           return
         }
@@ -206,8 +204,10 @@ export const makeJobLane = (options: JobLaneOptions, scope: Scope.Scope) =>
         reservedUsd += batch.worstUsd
         const sent = yield* Effect.exit(group.api.submit(group.target, group.lines, { job: jobId, seq }))
         if (Exit.isFailure(sent)) {
-          const error = sent.cause.reasons.find((reason) => reason._tag === "Fail")?.error ??
-            wholeBatchFailure(group.provider, `sending the batch to ${group.provider} was interrupted`, true)
+          const error = Option.getOrElse(
+            Cause.findErrorOption(sent.cause),
+            () => wholeBatchFailure(group.provider, `sending the batch to ${group.provider} was interrupted`, true)
+          )
           yield* store.updateProviderBatch(jobId, seq, { status: "failed", succeeded: 0, failed: ids.length, error: error.message })
           batch.status = "failed"
           ended(batch)

@@ -15,7 +15,7 @@ import type { Completion } from "../../llm/types.ts"
 /** `<job>-<index>-<attempt>`: within Anthropic's 64 characters of `[a-zA-Z0-9_-]` for our job ids. */
 export const customIdOf = (jobId: string, line: LineKey): string => `${jobId}-${line.index}-${line.attempt}`
 
-const failure = (provider: string, message: string, reason: UpstreamError["reason"], status?: number) =>
+export const failure = (provider: string, message: string, reason: UpstreamError["reason"], status?: number) =>
   new UpstreamError({ provider, message, reason, attempts: 1, ...(status === undefined ? {} : { status }) })
 
 /** What a line's result means for its question; `undefined`: the provider's results left it out. */
@@ -59,3 +59,11 @@ export const lineOutcome = (
 /** Every line of a batch the provider refused as a whole, or one whose id was lost, fails with this. */
 export const wholeBatchFailure = (provider: string, message: string, transient: boolean) =>
   failure(provider, message, transient ? "connection" : "bad_request")
+
+/**
+ * Why a batch whose id was never stored is given up: `when` it was being sent, and its provider
+ * has no batch tagged with it (Anthropic keeps no tag at all).
+ */
+export const untaggedBatch = (provider: string, when: string, runs: "runs" | "ran") =>
+  `${when} and ${provider} has no batch tagged with it` +
+  (provider === "anthropic" ? ` (Anthropic keeps no tag: if it had accepted it, it ${runs} unobserved)` : "")

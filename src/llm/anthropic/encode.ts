@@ -13,7 +13,7 @@ import type { CompletionRequest } from "../types.ts"
  * not enforce (bounds, lengths) into descriptions; our own validation still checks them, and the
  * repair loop fixes what slips through.
  */
-export const anthropicOutputFormat = memoizeFormat((format): JSONOutputFormat | undefined => {
+const anthropicOutputFormat = memoizeFormat((format): JSONOutputFormat | undefined => {
   if (format.schema["type"] !== "object") return undefined
   try {
     return { type: "json_schema", schema: transformJSONSchema(format.schema) }

@@ -8,14 +8,14 @@ import { memoizeFormat } from "../memoizeFormat.ts"
 import type { CompletionRequest, ResponseFormat } from "../types.ts"
 
 /** OpenAI's reasoning models take no temperature/top_p and want max_completion_tokens. */
-export const isReasoningModel = (name: string): boolean => /^(o1|o3|o4|gpt-5)/.test(name)
+const isReasoningModel = (name: string): boolean => /^(o1|o3|o4|gpt-5)/.test(name)
 
 /**
  * `response_format`: a strict `json_schema` when the schema fits strict mode (the SDK's own
  * normalizer decides: every property required, objects closed, no unsupported keyword), else
  * `json_object`, which still guarantees an object; nothing for non-object roots.
  */
-export const openAiResponseFormat = memoizeFormat(
+const openAiResponseFormat = memoizeFormat(
   (format): ResponseFormatJSONSchema | ResponseFormatJSONObject | undefined => {
     // A plain-JSON copy typed for the SDK helper (which copies again; it never mutates its input).
     const schema: JSONSchema = JSON.parse(JSON.stringify(format.schema))
