@@ -31,6 +31,11 @@ export interface BatchLine {
   readonly request: CompletionRequest
 }
 
+/** A line with its `encodeLine` text, encoded once: counted against the byte limit, then sent. */
+export interface EncodedLine extends BatchLine {
+  readonly encoded: string
+}
+
 /** What the lane stores with a batch so it can be found again if the process dies while submitting. */
 export interface BatchTag {
   readonly job: string
@@ -44,7 +49,7 @@ export interface BatchApi {
   readonly encodeLine: (line: BatchLine) => string
   readonly submit: (
     target: Target,
-    lines: ReadonlyArray<BatchLine>,
+    lines: ReadonlyArray<EncodedLine>,
     tag: BatchTag
   ) => Effect.Effect<BatchStatus, UpstreamError>
   readonly status: (target: Target, id: string) => Effect.Effect<BatchStatus, UpstreamError>

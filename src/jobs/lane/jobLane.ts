@@ -16,7 +16,7 @@ import { isProviderName, type ProviderName } from "../../domain/providers.ts"
 import { roundUsd } from "../../batch/budget.ts"
 import type { Prices } from "../../gateway/prices.ts"
 import { estimatePromptTokens } from "../../gateway/rateLimits.ts"
-import type { BatchApi, BatchLine, LineResult } from "../../llm/batchApi.ts"
+import type { BatchApi, EncodedLine, LineResult } from "../../llm/batchApi.ts"
 import type { LaneRouteShape, LineKey } from "../../llm/laneRoute.ts"
 import type { Completion, CompletionRequest, Target } from "../../llm/types.ts"
 import type { JobStoreShape } from "../store.ts"
@@ -40,7 +40,7 @@ interface Group {
   readonly model: string
   readonly target: Target
   readonly api: BatchApi
-  readonly lines: Array<BatchLine>
+  readonly lines: Array<EncodedLine>
   readonly keys: Array<LineKey>
   bytes: number
   lastAdd: number
@@ -256,8 +256,9 @@ export const makeJobLane = (options: JobLaneOptions, scope: Scope.Scope) =>
       Effect.gen(function*() {
         const { provider, name } = request.model
         const api = options.apiOf(provider)
-        const line: BatchLine = { customId: id, request }
-        const bytes = Buffer.byteLength(api.encodeLine(line)) + 1
+        const encoded = api.encodeLine({ customId: id, request })
+        const line: EncodedLine = { customId: id, request, encoded }
+        const bytes = Buffer.byteLength(encoded) + 1
         const maxRequests = Math.min(api.limits.maxRequests, settings.maxRequests)
         const maxBytes = Math.min(api.limits.maxBytes, settings.maxBytes)
         const groupKey = `${provider}\u0000${name}\u0000${target.baseUrl}`

@@ -97,7 +97,7 @@ export const makeOpenAiBatchApi = (fetchOptions: SdkFetchOptions): BatchApi => {
     encodeLine,
     submit: (target, lines, tag) =>
       call(target, async (client, signal) => {
-        const jsonl = Buffer.from(lines.map(encodeLine).join("\n"), "utf8")
+        const jsonl = Buffer.from(lines.map((line) => line.encoded).join("\n"), "utf8")
         const file = await client.files.create(
           { file: await toFile(jsonl, `llm-batch-${tag.job}-${tag.seq}.jsonl`), purpose: "batch" },
           { signal }
