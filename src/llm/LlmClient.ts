@@ -157,7 +157,7 @@ const originOf = (url: string): string | undefined => URL.canParse(url) ? new UR
  * aim the service at its own network, the provider's configured host included (another path there
  * is another endpoint).
  */
-export const resolveTarget = (config: AppConfigShape, request: CompletionRequest) => {
+export const resolveTarget = (config: AppConfigShape, request: Pick<CompletionRequest, "model" | "apiBase">) => {
   const { provider } = request.model
   const settings = config.providers[provider]
   const baseUrl = baseUrlFor(config, request)

@@ -12,7 +12,7 @@ const openAiBaseUrl = (provider: ProviderName, baseUrl: string): string =>
  * the protocol's path, without trailing slashes. The one place it is computed: the client calls
  * it and the cache keys on it, so two spellings of one server share answers and two servers never do.
  */
-export const baseUrlFor = (config: AppConfigShape, request: CompletionRequest): string => {
+export const baseUrlFor = (config: AppConfigShape, request: Pick<CompletionRequest, "model" | "apiBase">): string => {
   const { provider } = request.model
   const base = request.apiBase ?? config.providers[provider].baseUrl
   const url = providers[provider].protocol === "openai" ? openAiBaseUrl(provider, base) : base

@@ -59,8 +59,8 @@ export class BatchLane extends Context.Service<BatchLane, {
       /** Asks the provider to cancel one of the job's batches; a batch cancelled while being sent is looked for first. */
       const cancelOne = (jobId: string, row: StoredProviderBatch, provider: ProviderName) =>
         Effect.gen(function*() {
-          const request = { model: { provider, name: row.model ?? "" }, messages: [], temperature: 0, maxTokens: 1 }
-          const target = yield* resolveTarget(config, request)
+          // The provider's configured base and key, where the lane sent it.
+          const target = yield* resolveTarget(config, { model: { provider, name: row.model ?? "" } })
           const api = apiOf(provider)
           let batchId = row.batchId
           if (batchId === null) {
