@@ -12,7 +12,7 @@ describe("the base URL of a call", () => {
     Effect.gen(function*() {
       const config = yield* AppConfig
       const to = (provider: "openai" | "anthropic" | "ollama", apiBase?: string) =>
-        baseUrlFor(config, { model: { provider, name: "m" }, messages: [], temperature: 0, maxTokens: 1, apiBase })
+        baseUrlFor(config, { model: { provider, name: "m" }, apiBase })
       expect(to("openai")).toBe("https://proxy.example/v1")
       expect(to("anthropic")).toBe("https://api.anthropic.com")
       expect(to("ollama")).toBe("http://ollama:11434/v1")
