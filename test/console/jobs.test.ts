@@ -36,7 +36,8 @@ layer(Layer.mergeAll(TestBrowser.layer, consoleServer()), { excludeTestServices:
           expect(await page.getByTestId("lane-choice").inputValue()).toBe("sync")
           await page.getByTestId("submit-job").click()
           await page.waitForURL(/#\/jobs\/batch_/)
-          await expect.poll(() => page.getByTestId("lane").textContent()).toBe("sync")
+          // The job page's first render: a second was not always enough beside the suite's heaviest files.
+          await expect.poll(() => page.getByTestId("lane").textContent(), { timeout: 10_000 }).toBe("sync")
           // Live: a step of the chain is drawn running while the steps after it still wait.
           await page.waitForFunction(() => {
             const counts = globalThis.llmBatchConsole?.graph()?.counts
